@@ -1,0 +1,138 @@
+"""deleted_repo: a repository of deleted catalog records, with safe, planned restores.
+
+Host code uses `DeletedRepository`; the names below are its whole public face.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from deleted_repo.errors import (
+    CapExceededError,
+    ConflictError,
+    DeletedRepoError,
+    HierarchyError,
+    IntegrityError,
+    InvalidInputError,
+    InvalidPlanError,
+    InvalidRangeError,
+    NotAuthorizedError,
+    NotFoundError,
+    PlanningError,
+    RecordNotFoundError,
+    RestoreJobNotFoundError,
+    StalePlanError,
+    StorageError,
+    UnknownActorError,
+    UnknownKindError,
+)
+from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
+from deleted_repo.model import (
+    ALMA,
+    ALMA_SYSTEM_LABELS,
+    Actor,
+    ActorKind,
+    AncestorPolicy,
+    ConflictPolicy,
+    DeletedRecord,
+    DeletionEvent,
+    EmptiedParents,
+    Hierarchy,
+    KindSpec,
+    MemberRole,
+    Policy,
+    Record,
+    Requester,
+    is_alma_id,
+)
+from deleted_repo.planner import (
+    Exclusion,
+    ExclusionCause,
+    PlannedRecord,
+    Reason,
+    ReasonKind,
+    RestorePlan,
+    plan_restore,
+)
+from deleted_repo.search import (
+    Brief,
+    ByField,
+    ById,
+    ByJob,
+    ByRange,
+    BySystem,
+    ByUser,
+    Criteria,
+    SearchPage,
+    Window,
+)
+from deleted_repo.serialization import configure_converter, from_json, make_converter, to_json
+from deleted_repo.service import DeletedRepository, ListenerFailure, PurgeReport, RestoreResult
+
+try:
+    __version__ = version("deleted-repo")
+except PackageNotFoundError:  # pragma: no cover (running from a source tree)
+    __version__ = "0.0.0"
+
+__all__ = [
+    "ALMA",
+    "ALMA_SYSTEM_LABELS",
+    "Actor",
+    "ActorKind",
+    "AncestorPolicy",
+    "Brief",
+    "ByField",
+    "ById",
+    "ByJob",
+    "ByRange",
+    "BySystem",
+    "ByUser",
+    "CapExceededError",
+    "ConflictError",
+    "ConflictPolicy",
+    "Criteria",
+    "DeletedRecord",
+    "DeletedRepoError",
+    "DeletedRepository",
+    "DeletionEvent",
+    "EmptiedParents",
+    "Exclusion",
+    "ExclusionCause",
+    "Hierarchy",
+    "HierarchyError",
+    "IntegrityError",
+    "InvalidInputError",
+    "InvalidPlanError",
+    "InvalidRangeError",
+    "KindSpec",
+    "ListenerFailure",
+    "MemberRole",
+    "NotAuthorizedError",
+    "NotFoundError",
+    "Outcome",
+    "PlannedRecord",
+    "PlanningError",
+    "Policy",
+    "PurgeReport",
+    "Reason",
+    "ReasonKind",
+    "Record",
+    "RecordNotFoundError",
+    "RecordOutcome",
+    "Requester",
+    "RestoreJob",
+    "RestoreJobNotFoundError",
+    "RestorePlan",
+    "RestoreResult",
+    "SearchPage",
+    "StalePlanError",
+    "StorageError",
+    "UnknownActorError",
+    "UnknownKindError",
+    "Window",
+    "__version__",
+    "configure_converter",
+    "from_json",
+    "is_alma_id",
+    "make_converter",
+    "plan_restore",
+    "to_json",
+]

@@ -1,0 +1,551 @@
+"""Restore planning: from the deleted targets and the state, the exact plan of a restore.
+
+`plan_restore` is pure: it reads the state only through the catalog and deleted-store ports it
+is given, in batches (one call per hierarchy level, never one per record), takes the time as a
+value, and returns an immutable `RestorePlan` (R-P2..R-P9).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import attrs
+
+from deleted_repo.errors import CapExceededError, ConflictError, InvalidPlanError
+from deleted_repo.model import (
+    AncestorPolicy,
+    ConflictPolicy,
+    DeletedRecord,
+    Policy,
+    Record,
+    _aware,
+    _dict,
+    _non_empty,
+    _tuple,
+    count_kinds,
+)
+from deleted_repo.search import Criteria
+
+__all__ = [
+    "Exclusion",
+    "ExclusionCause",
+    "PlannedRecord",
+    "Reason",
+    "ReasonKind",
+    "RestorePlan",
+    "StateReader",
+    "plan_restore",
+]
+
+
+class ReasonKind(enum.Enum):
+    """Why a record is in a plan (R-P9)."""
+
+    TARGET = "target"
+    """The search matched it (R-P2)."""
+    DELETED_WITH = "deleted_with"
+    """It was deleted in the same event as a target above it (R-P3)."""
+    ANCESTOR = "ancestor"
+    """A record below it in the plan needs it (R-P4)."""
+
+
+@attrs.frozen
+class Reason:
+    """One reason for a planned record: its kind, and the record it refers to.
+
+    Attributes:
+        kind: target, deleted with, or ancestor.
+        of: for "deleted with", the target; for "ancestor", a planned record below it.
+    """
+
+    kind: ReasonKind
+    of: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind is ReasonKind.TARGET:
+            return "target"
+        label = "deleted with" if self.kind is ReasonKind.DELETED_WITH else "ancestor of"
+        return f"{label} {self.of}"
+
+
+@attrs.frozen(kw_only=True)
+class PlannedRecord:
+    """A record the plan will restore, exactly as it will come back.
+
+    Attributes:
+        record: the snapshot that will be reinstated (original id, parent and data).
+        event_id: the deletion event it is in.
+        deleted_at: when it was deleted.
+        reasons: why it is in the plan.
+        notes: remarks for the reviewer, for example an ancestor deleted in another event.
+    """
+
+    record: Record
+    event_id: str
+    deleted_at: datetime
+    reasons: tuple[Reason, ...] = attrs.field(converter=_tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+    @property
+    def id(self) -> str:
+        """The record's id."""
+        return self.record.id
+
+
+class ExclusionCause(enum.Enum):
+    """Why a record the restore would otherwise bring back is left out."""
+
+    EXPIRED = "expired"
+    """Past its kind's retention (R-P6)."""
+    ACTIVE_AGAIN = "active_again"
+    """Its id is active again (R-P7)."""
+    UNIQUE_CONFLICT = "unique_conflict"
+    """A unique field's value is now held by an active record, or by another planned one (R-P7)."""
+    BLOCKED_BY_ANCESTOR = "blocked_by_ancestor"
+    """An ancestor was deleted in another event and the policy blocks (R-P4)."""
+    ANCESTOR_GONE = "ancestor_gone"
+    """Its parent is neither active nor deleted (purged): it would be an orphan (I1)."""
+    ANCESTOR_EXCLUDED = "ancestor_excluded"
+    """A record above it is excluded, so it cannot come back (R-P7)."""
+    NOT_NEEDED = "not_needed"
+    """An ancestor that was in the plan only for records now excluded (R-P7)."""
+
+
+CONFLICTS = frozenset({ExclusionCause.ACTIVE_AGAIN, ExclusionCause.UNIQUE_CONFLICT})
+"""The causes the ``fail`` conflict policy turns into a failed plan."""
+
+
+@attrs.frozen(kw_only=True)
+class Exclusion:
+    """A record left out of the plan, and why.
+
+    Attributes:
+        id: the record.
+        kind: its kind.
+        cause: the reason, as a value.
+        detail: the reason in words, naming the records involved.
+        related: the other record involved (the ancestor to restore first, the active holder of
+            a barcode, the excluded ancestor), when there is one.
+    """
+
+    id: str
+    kind: str
+    cause: ExclusionCause
+    detail: str
+    related: str | None = None
+
+
+def _batches(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(batch) for batch in value)
+
+
+@attrs.frozen(kw_only=True)
+class RestorePlan:
+    """What a restore will do, computed before anything changes (R-P9).
+
+    A plan is an immutable value: the same state, criteria and clock give an equal plan, and it
+    survives a JSON round trip (`deleted_repo.serialization`). Construction checks that it is
+    internally consistent, so a plan edited by hand is refused with `InvalidPlanError`.
+
+    Attributes:
+        institution: where the records are.
+        criteria: the search whose hits are the targets.
+        requested_by: the user id of the requester it was planned for.
+        planned_at: the time it was planned at.
+        records: every record it restores, parents before children.
+        excluded: every record it leaves out, with why.
+        batches: the ids of `records` in execution order, cut into jobs of at most the cap;
+            one batch unless batches were asked for.
+        counts: the planned records per kind.
+        partial: whether expired records are left out (R-P6).
+    """
+
+    institution: str = attrs.field(validator=_non_empty)
+    criteria: Criteria
+    requested_by: str = attrs.field(validator=_non_empty)
+    planned_at: datetime = attrs.field(validator=_aware)
+    records: tuple[PlannedRecord, ...] = attrs.field(converter=_tuple)
+    excluded: tuple[Exclusion, ...] = attrs.field(converter=_tuple)
+    batches: tuple[tuple[str, ...], ...] = attrs.field(converter=_batches)
+    counts: Mapping[str, int] = attrs.field(converter=_dict)
+    partial: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        ids = [p.id for p in self.records]
+        if len(set(ids)) != len(ids):
+            raise InvalidPlanError("a plan lists a record twice", field="records")
+        if [i for batch in self.batches for i in batch] != ids:
+            raise InvalidPlanError(
+                "a plan's batches do not list its records in order", field="batches"
+            )
+        if any(not batch for batch in self.batches):
+            raise InvalidPlanError("a plan has an empty batch", field="batches")
+        seen: set[str] = set()
+        planned = set(ids)
+        for p in self.records:
+            parent = p.record.parent_id
+            if parent in planned and parent not in seen:
+                raise InvalidPlanError(
+                    f"record {p.id!r} comes before its parent {parent!r}",
+                    field="records",
+                    value=p.id,
+                )
+            seen.add(p.id)
+        if dict(self.counts) != count_kinds(p.record.kind for p in self.records):
+            raise InvalidPlanError("a plan's counts do not match its records", field="counts")
+        if set(ids) & {e.id for e in self.excluded}:
+            raise InvalidPlanError("a plan both restores and excludes a record", field="excluded")
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The ids the plan restores, parents before children."""
+        return tuple(p.id for p in self.records)
+
+    @property
+    def total(self) -> int:
+        """How many records the plan restores."""
+        return len(self.records)
+
+    def batch(self, number: int) -> tuple[PlannedRecord, ...]:
+        """The planned records of batch `number` (from 1), parents before children.
+
+        Raises:
+            InvalidInputError: there is no such batch.
+        """
+        if not 1 <= number <= len(self.batches):
+            raise InvalidPlanError(
+                f"batch {number} does not exist; the plan has {len(self.batches)}",
+                field="batch",
+                value=number,
+            )
+        wanted = set(self.batches[number - 1])
+        return tuple(p for p in self.records if p.id in wanted)
+
+
+class _CatalogReads(Protocol):
+    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, Record]: ...
+
+    def find_by_field(
+        self, institution: str, kind: str, field: str, values: Collection[Any]
+    ) -> Mapping[Any, str]: ...
+
+
+class _DeletedReads(Protocol):
+    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, DeletedRecord]: ...
+
+    def children(
+        self, institution: str, parent_ids: Collection[str]
+    ) -> Sequence[DeletedRecord]: ...
+
+
+@attrs.frozen
+class StateReader:
+    """The reads planning needs: the catalog's and the deleted store's read methods.
+
+    Attributes:
+        catalog: anything with the read methods of `deleted_repo.ports.Catalog`.
+        deleted: anything with the read methods of `deleted_repo.ports.DeletedStore`.
+    """
+
+    catalog: _CatalogReads
+    deleted: _DeletedReads
+
+
+@attrs.define
+class _Candidate:
+    entry: DeletedRecord
+    reasons: dict[ReasonKind, str | None]
+    notes: list[str]
+
+    @property
+    def primary(self) -> bool:
+        """Whether it is in the plan in its own right, not only as someone's ancestor."""
+        return ReasonKind.ANCESTOR not in self.reasons
+
+
+def plan_restore(
+    targets: Sequence[DeletedRecord],
+    *,
+    state: StateReader,
+    criteria: Criteria,
+    institution: str,
+    requested_by: str,
+    policy: Policy,
+    now: datetime,
+    batches: bool = False,
+) -> RestorePlan:
+    """Plan the restore of `targets` (the hits of `criteria`, all pages) (R-P2..R-P9).
+
+    The plan holds each target, its same-event deleted descendants (R-P3) and its deleted
+    ancestors, never siblings (R-P4), minus expired records (R-P6), conflicts (R-P7) and what
+    they take with them; exactly that closure (R-P5).
+
+    Args:
+        targets: the deleted records the search matched.
+        state: read access to the catalog and the deleted repository.
+        criteria: the search, kept in the plan.
+        institution: the institution of every target.
+        requested_by: the requester's user id, kept in the plan.
+        policy: the rules' numbers and switches.
+        now: the planning time; retention is measured against it.
+        batches: cut a plan over the cap into ordered batches instead of refusing it.
+
+    Raises:
+        ConflictError: a conflict under the ``fail`` policy.
+        CapExceededError: more records than the cap, and batches were not asked for.
+    """
+    found = _Closure(state, institution, policy, now)
+    found.add_targets(targets)
+    found.add_descendants()
+    found.add_ancestors()
+    found.check_expiry()
+    found.check_conflicts()
+    if policy.on_conflict is ConflictPolicy.FAIL:
+        conflicts = sorted(
+            (e for e in found.direct.values() if e.cause in CONFLICTS), key=lambda e: e.id
+        )
+        if conflicts:
+            raise ConflictError(conflicts)
+    order, excluded = found.settle()
+    records = [found.planned(i) for i in order]
+    cap = policy.max_records_per_job
+    if len(records) > cap and not batches:
+        raise CapExceededError(len(records), cap)
+    return RestorePlan(
+        institution=institution,
+        criteria=criteria,
+        requested_by=requested_by,
+        planned_at=now,
+        records=records,
+        excluded=excluded,
+        batches=[order[i : i + cap] for i in range(0, len(order), cap)],
+        counts=count_kinds(p.record.kind for p in records),
+        partial=any(e.cause is ExclusionCause.EXPIRED for e in excluded),
+    )
+
+
+class _Closure:
+    """The records a restore would bring back, and those excluded directly, as they are found."""
+
+    def __init__(self, state: StateReader, institution: str, policy: Policy, now: datetime) -> None:
+        self.state = state
+        self.institution = institution
+        self.policy = policy
+        self.now = now
+        self.found: dict[str, _Candidate] = {}
+        self.direct: dict[str, Exclusion] = {}
+
+    def _exclude(
+        self, entry: DeletedRecord, cause: ExclusionCause, detail: str, related: str | None = None
+    ) -> None:
+        if entry.id not in self.direct:
+            self.direct[entry.id] = Exclusion(
+                id=entry.id, kind=entry.kind, cause=cause, detail=detail, related=related
+            )
+
+    def add_targets(self, targets: Sequence[DeletedRecord]) -> None:
+        for t in sorted(targets, key=lambda e: e.id):
+            self.found[t.id] = _Candidate(t, {ReasonKind.TARGET: None}, [])
+
+    def add_descendants(self) -> None:
+        """Walk down level by level, keeping children deleted in the same event (R-P3)."""
+        root = {i: i for i in self.found}
+        frontier = {i: c.entry.event_id for i, c in self.found.items()}
+        while frontier:
+            children = self.state.deleted.children(self.institution, list(frontier))
+            step: dict[str, str] = {}
+            for child in sorted(children, key=lambda e: e.id):
+                parent = child.record.parent_id
+                if parent is None or child.event_id != frontier.get(parent) or child.id in root:
+                    continue
+                root[child.id] = root[parent]
+                self.found[child.id] = _Candidate(
+                    child, {ReasonKind.DELETED_WITH: root[parent]}, []
+                )
+                step[child.id] = child.event_id
+            frontier = step
+
+    def add_ancestors(self) -> None:
+        """Walk up level by level: active parents stop the walk, deleted ones join (R-P4)."""
+        outside: dict[str, bool] = {}  # parent id -> active (True) or gone (False)
+        waiting = self._waiting(self.found.values())
+        while waiting:
+            unknown = sorted(set(waiting) - outside.keys())
+            active = self.state.catalog.get(self.institution, unknown)
+            deleted = self.state.deleted.get(self.institution, unknown)
+            joined = []
+            for parent_id in sorted(waiting):
+                below = sorted(waiting[parent_id], key=lambda c: c.entry.id)
+                parent = deleted.get(parent_id)
+                if parent_id in active or outside.get(parent_id):
+                    outside[parent_id] = True
+                elif parent is None:
+                    outside[parent_id] = False
+                    for child in below:
+                        self._exclude(
+                            child.entry,
+                            ExclusionCause.ANCESTOR_GONE,
+                            f"its parent {parent_id} is neither active nor deleted",
+                            parent_id,
+                        )
+                else:
+                    candidate = _Candidate(parent, {ReasonKind.ANCESTOR: below[0].entry.id}, [])
+                    self.found[parent_id] = candidate
+                    joined.append(candidate)
+            waiting = self._waiting(joined)
+        self._check_other_events()
+
+    def _waiting(self, candidates: Iterable[_Candidate]) -> dict[str, list[_Candidate]]:
+        waiting: dict[str, list[_Candidate]] = defaultdict(list)
+        for c in candidates:
+            parent = c.entry.record.parent_id
+            if parent is not None and parent not in self.found:
+                waiting[parent].append(c)
+        return waiting
+
+    def _check_other_events(self) -> None:
+        """Note, or block on, ancestors deleted in another event than a record needing them.
+
+        Decision: only ancestors that are in the plan for others' sake count; an ancestor that
+        is itself a target or deleted with one is restored in its own right.
+        """
+        blocking = self.policy.ancestors_from_other_events is AncestorPolicy.BLOCK
+        for ident in sorted(self.found):
+            start = self.found[ident]
+            if not start.primary:
+                continue
+            parent = start.entry.record.parent_id
+            while parent is not None and parent in self.found:
+                above = self.found[parent]
+                if not above.primary and above.entry.event_id != start.entry.event_id:
+                    if blocking:
+                        self._exclude(
+                            start.entry,
+                            ExclusionCause.BLOCKED_BY_ANCESTOR,
+                            f"its ancestor {parent} was deleted in another event "
+                            f"({above.entry.event_id}); restore {parent} first",
+                            parent,
+                        )
+                        break
+                    if not above.notes:
+                        above.notes.append(
+                            f"deleted in another event ({above.entry.event_id}) than {ident}"
+                        )
+                parent = above.entry.record.parent_id
+
+    def check_expiry(self) -> None:
+        for c in self.found.values():
+            entry = c.entry
+            if self.policy.expires(entry.kind, entry.deleted_at, self.now):
+                self._exclude(
+                    entry,
+                    ExclusionCause.EXPIRED,
+                    f"deleted at {entry.deleted_at.isoformat()}, past the retention of "
+                    f"{self.policy.retention[entry.kind].days} days for {entry.kind} records",
+                )
+
+    def check_conflicts(self) -> None:
+        """Find ids active again and unique values now held by others (R-P7)."""
+        ids = sorted(self.found)
+        for ident in sorted(self.state.catalog.get(self.institution, ids)):
+            self._exclude(
+                self.found[ident].entry,
+                ExclusionCause.ACTIVE_AGAIN,
+                f"id {ident} is active again",
+                ident,
+            )
+        by_kind: dict[str, list[DeletedRecord]] = defaultdict(list)
+        for ident in ids:
+            entry = self.found[ident].entry
+            if self.policy.unique_fields.get(entry.kind):
+                by_kind[entry.kind].append(entry)
+        for kind, entries in sorted(by_kind.items()):
+            for field in self.policy.unique_fields[kind]:
+                holders = [e for e in entries if field in e.record.data]
+                values = {e.record.data[field] for e in holders}
+                active = self.state.catalog.find_by_field(self.institution, kind, field, values)
+                claimed: dict[Any, str] = {}
+                for e in holders:
+                    value = e.record.data[field]
+                    owner = active.get(value)
+                    if owner is not None and owner != e.id:
+                        self._exclude(
+                            e,
+                            ExclusionCause.UNIQUE_CONFLICT,
+                            f"{field} {value!r} is used by active record {owner}",
+                            owner,
+                        )
+                    elif value in claimed:
+                        self._exclude(
+                            e,
+                            ExclusionCause.UNIQUE_CONFLICT,
+                            f"{field} {value!r} is also held by planned record {claimed[value]}",
+                            claimed[value],
+                        )
+                    else:
+                        claimed[value] = e.id
+
+    def settle(self) -> tuple[list[str], list[Exclusion]]:
+        """Spread exclusions down and drop unneeded ancestors; order the rest parents first."""
+        children: dict[str | None, list[str]] = defaultdict(list)
+        for ident in sorted(self.found):
+            parent = self.found[ident].entry.record.parent_id
+            children[parent if parent in self.found else None].append(ident)
+        excluded: dict[str, Exclusion] = {}
+        kept: list[str] = []
+        stack: list[tuple[str, str | None]] = [(i, None) for i in reversed(children[None])]
+        while stack:
+            ident, blocked_by = stack.pop()
+            entry = self.found[ident].entry
+            if ident in self.direct:
+                excluded[ident] = self.direct[ident]
+                blocked_by = ident
+            elif blocked_by is not None:
+                excluded[ident] = Exclusion(
+                    id=ident,
+                    kind=entry.kind,
+                    cause=ExclusionCause.ANCESTOR_EXCLUDED,
+                    detail=f"its ancestor {blocked_by} is excluded",
+                    related=blocked_by,
+                )
+            else:
+                kept.append(ident)
+            stack.extend((c, blocked_by) for c in reversed(children[ident]))
+        needed = self._needed(kept)
+        order = [i for i in kept if i in needed]
+        for ident in kept:
+            if ident not in needed:
+                c = self.found[ident]
+                excluded[ident] = Exclusion(
+                    id=ident,
+                    kind=c.entry.kind,
+                    cause=ExclusionCause.NOT_NEEDED,
+                    detail=f"only {c.reasons[ReasonKind.ANCESTOR]} needed it, and it is excluded",
+                    related=c.reasons[ReasonKind.ANCESTOR],
+                )
+        return order, [excluded[i] for i in sorted(excluded)]
+
+    def _needed(self, kept: list[str]) -> set[str]:
+        needed: set[str] = set()
+        for ident in kept:
+            if not self.found[ident].primary:
+                continue
+            current: str | None = ident
+            while current is not None and current in self.found and current not in needed:
+                needed.add(current)
+                current = self.found[current].entry.record.parent_id
+        return needed
+
+    def planned(self, ident: str) -> PlannedRecord:
+        c = self.found[ident]
+        return PlannedRecord(
+            record=c.entry.record,
+            event_id=c.entry.event_id,
+            deleted_at=c.entry.deleted_at,
+            reasons=[Reason(kind, of) for kind, of in c.reasons.items()],
+            notes=c.notes,
+        )

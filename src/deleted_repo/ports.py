@@ -1,0 +1,138 @@
+"""The storage ports: what `deleted_repo` needs from the host's persistence.
+
+Each port is a small `typing.Protocol`; its docstrings are the contract every adapter keeps, and
+`deleted_repo.testing.contract` checks it. Methods are batch-first: they take and return
+collections, so no adapter is pushed into one query per record. Adapters need not inherit from
+these classes; type checkers match them structurally.
+
+Common terms:
+    * Every method is scoped to one institution (R-M3); nothing crosses institutions.
+    * "Missing ids are left out" means the returned mapping simply has no key for them.
+    * Writes raise `deleted_repo.errors.IntegrityError` or `RecordNotFoundError` *before* changing
+      anything; an adapter's own failures raise `StorageError` (driver errors chained).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from deleted_repo.jobs import RestoreJob
+from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record
+from deleted_repo.search import Cursor, Query, Window
+
+__all__ = ["Catalog", "DeletedStore", "RestoreJobLog", "Transactions"]
+
+
+class Catalog(Protocol):
+    """The host's active records: the catalog a delete takes from and a restore puts back into."""
+
+    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, Record]:
+        """Return the active records among `ids`, by id; missing ids are left out."""
+
+    def children(self, institution: str, parent_ids: Collection[str]) -> Sequence[Record]:
+        """Return every active record whose parent is one of `parent_ids`, in any order."""
+
+    def find_by_field(
+        self, institution: str, kind: str, field: str, values: Collection[Any]
+    ) -> Mapping[Any, str]:
+        """Return, for each of `values` held in `field` by an active record of `kind`, that id.
+
+        Values no active record holds are left out. When several records hold a value (the host
+        does not enforce uniqueness), any one of their ids may be returned.
+        """
+
+    def add(self, institution: str, records: Sequence[Record]) -> None:
+        """Make `records` active, in the order given (parents before children).
+
+        Raises:
+            IntegrityError: an id is already active; nothing was added.
+        """
+
+    def remove(self, institution: str, ids: Collection[str]) -> None:
+        """Remove the active records `ids` from the catalog.
+
+        Raises:
+            RecordNotFoundError: an id is not active; nothing was removed.
+        """
+
+
+class DeletedStore(Protocol):
+    """The deleted repository: deletion events and the records they deleted that remain."""
+
+    def add_events(self, events: Sequence[DeletionEvent]) -> None:
+        """Record `events`: each member becomes a deleted record, findable at once.
+
+        The store remembers the order events were added in; it breaks ties of equal time in
+        `latest_event`.
+
+        Raises:
+            IntegrityError: an event id is already recorded, or a member id is already deleted;
+                nothing was added.
+        """
+
+    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, DeletedRecord]:
+        """Return the deleted records among `ids`, by id; missing ids are left out."""
+
+    def children(self, institution: str, parent_ids: Collection[str]) -> Sequence[DeletedRecord]:
+        """Return every deleted record whose snapshot's parent is one of `parent_ids`."""
+
+    def find(
+        self, query: Query, *, after: Cursor | None = None, limit: int | None = None
+    ) -> Sequence[DeletedRecord]:
+        """Return the deleted records matching every filter of `query`, in search order.
+
+        Search order is deletion time, newest first, then id ascending (R-S8). With `after`,
+        only records strictly after that position are returned; with `limit`, at most that many.
+        The work done should grow with the records returned, not with the store.
+        """
+
+    def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
+        """Return the id of `actor`'s most recent event inside `window` that still has records.
+
+        "Most recent" is by event time, then by the order events were added. Events all of
+        whose records were restored or purged do not count (R-S4). None when there is none.
+        """
+
+    def has_actor(self, institution: str, actor: Actor) -> bool:
+        """Tell whether any event by `actor` was ever recorded, even if since fully restored."""
+
+    def remove(self, institution: str, ids: Collection[str]) -> None:
+        """Take the deleted records `ids` out of the repository (restored or purged).
+
+        Their events stay recorded; only the records leave (R-S9).
+
+        Raises:
+            RecordNotFoundError: an id is not deleted; nothing was removed.
+        """
+
+
+class RestoreJobLog(Protocol):
+    """The audit of restore jobs (R-E3)."""
+
+    def add(self, job: RestoreJob) -> None:
+        """Record `job`.
+
+        Raises:
+            IntegrityError: a job with its id is already recorded; nothing was added.
+        """
+
+    def get(self, institution: str, job_id: str) -> RestoreJob | None:
+        """Return the job `job_id`, or None if it was never recorded."""
+
+    def list(
+        self, institution: str, *, after: str | None = None, limit: int | None = None
+    ) -> Sequence[RestoreJob]:
+        """Return jobs newest first (then by id); `after` is the id of the last job seen."""
+
+
+class Transactions(Protocol):
+    """The transaction boundary shared by the catalog, the deleted store and the job log."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Open a transaction: commit when the block ends, roll everything back if it raises.
+
+        Writes through the ports inside the block are all kept or all undone (R-E1). A
+        transaction opened inside another joins it.
+        """

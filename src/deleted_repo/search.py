@@ -1,0 +1,332 @@
+"""Search criteria, and the rules that turn them into store queries (R-S1..R-S10).
+
+A criterion names the find type (`kind`) and one way to find records. `resolve` applies the
+one-year window (R-S2) and returns a `Query` for the store; the facade adds the last-action rule
+(R-S4), which needs to read the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from deleted_repo.errors import InvalidInputError, InvalidRangeError
+from deleted_repo.model import (
+    Actor,
+    ActorKind,
+    DeletedRecord,
+    Hierarchy,
+    MemberRole,
+    Policy,
+    _aware,
+    _non_empty,
+)
+
+__all__ = [
+    "Brief",
+    "ByField",
+    "ById",
+    "ByJob",
+    "ByRange",
+    "BySystem",
+    "ByUser",
+    "Criteria",
+    "Cursor",
+    "Query",
+    "SearchPage",
+    "Window",
+    "brief",
+    "comes_after",
+    "resolve",
+]
+
+
+def _range(instance: Any, _attribute: attrs.Attribute[Any], _value: object) -> None:
+    start: datetime | None = instance.start
+    end: datetime | None = instance.end
+    if start is not None and end is not None and start > end:
+        raise InvalidRangeError(start, end)
+
+
+def _optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _aware(instance, attribute, value)
+
+
+@attrs.frozen(kw_only=True)
+class ById:
+    """Find the deleted record of `kind` with this id, at any age (R-S3)."""
+
+    kind: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=_non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class ByRange:
+    """Find records of `kind` deleted between `start` and `end`, both inclusive (R-S1, R-S2)."""
+
+    kind: str = attrs.field(validator=_non_empty)
+    start: datetime = attrs.field(validator=_aware)
+    end: datetime = attrs.field(validator=[_aware, _range])
+
+
+@attrs.frozen(kw_only=True)
+class ByUser:
+    """Find the records of `kind` of the user's last action in the range (R-S4).
+
+    The range is optional; without one, the whole window counts.
+    """
+
+    kind: str = attrs.field(validator=_non_empty)
+    user_id: str = attrs.field(validator=_non_empty)
+    start: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    end: datetime | None = attrs.field(default=None, validator=[_optional_aware, _range])
+
+
+@attrs.frozen(kw_only=True)
+class ByJob:
+    """Find the records of `kind` deleted by every event of the job inside the window (R-S5)."""
+
+    kind: str = attrs.field(validator=_non_empty)
+    job_id: str = attrs.field(validator=_non_empty)
+
+
+@attrs.frozen(kw_only=True)
+class BySystem:
+    """Find the records of `kind` deleted by internal system processes, whatever their label (R-D4).
+
+    Decision: like a job's, every such deletion in the range counts, not only the last one; the
+    range is optional and clipped to the window like the others.
+    """
+
+    kind: str = attrs.field(validator=_non_empty)
+    start: datetime | None = attrs.field(default=None, validator=_optional_aware)
+    end: datetime | None = attrs.field(default=None, validator=[_optional_aware, _range])
+
+
+@attrs.frozen(kw_only=True)
+class ByField:
+    """Find deleted records of `kind` whose snapshot has `field` equal to `value` (R-S10).
+
+    Only fields the policy declares searchable for the kind may be used; no time limit applies.
+    """
+
+    kind: str = attrs.field(validator=_non_empty)
+    field: str = attrs.field(validator=_non_empty)
+    value: str = attrs.field(validator=_non_empty)
+
+
+Criteria = ById | ByRange | ByUser | ByJob | BySystem | ByField
+"""Any one search criterion."""
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """The time bounds a search applied, both inclusive; None where unbounded.
+
+    Attributes:
+        start: the earliest deletion time seen.
+        end: the latest deletion time seen.
+        clipped: whether the range asked for started before the window and was cut (R-S2).
+    """
+
+    start: datetime | None
+    end: datetime | None
+    clipped: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Whether no time can fall inside the window."""
+        return self.start is not None and self.end is not None and self.start > self.end
+
+
+@attrs.frozen(kw_only=True)
+class Query:
+    """What a store looks up: records of one kind in one institution, narrowed by filters.
+
+    Attributes:
+        institution: the institution searched (R-M3).
+        kind: the kind of record returned.
+        ids: only these ids, when given.
+        event_ids: only records of these events, when given.
+        actor: only records deleted by this actor, when given.
+        actor_kind: only records deleted by actors of this kind, when given.
+        field: only records whose snapshot has this (field, value), when given.
+        window: only records deleted inside these bounds.
+    """
+
+    institution: str
+    kind: str
+    ids: frozenset[str] | None = None
+    event_ids: frozenset[str] | None = None
+    actor: Actor | None = None
+    actor_kind: ActorKind | None = None
+    field: tuple[str, str] | None = None
+    window: Window = Window(start=None, end=None)
+
+
+Cursor = tuple[datetime, str]
+"""A position in search order: the deletion time and id of the last hit seen."""
+
+
+def comes_after(entry: DeletedRecord, cursor: Cursor) -> bool:
+    """Whether `entry` sorts strictly after `cursor` in search order (newest first, then id)."""
+    at, ident = cursor
+    return entry.deleted_at < at or (entry.deleted_at == at and entry.record.id > ident)
+
+
+def window_for(
+    start: datetime | None, end: datetime | None, policy: Policy, now: datetime
+) -> Window:
+    """Clip a range to the search window ending at `now` (R-S2).
+
+    Raises:
+        InvalidRangeError: `start` is after `end`.
+    """
+    if start is not None and end is not None and start > end:
+        raise InvalidRangeError(start, end)
+    earliest = now - policy.search_window
+    if start is None:
+        return Window(start=earliest, end=end)
+    return Window(start=max(start, earliest), end=end, clipped=start < earliest)
+
+
+def resolve(
+    criteria: Criteria, *, institution: str, hierarchy: Hierarchy, policy: Policy, now: datetime
+) -> Query:
+    """Turn `criteria` into the query a store runs, applying the window rules (R-S2, R-S3, R-S10).
+
+    A search by user resolves to the window and actor only; the facade narrows it to the
+    user's last action (R-S4).
+
+    Raises:
+        UnknownKindError: the kind is not in the hierarchy.
+        InvalidInputError: the field is not searchable for the kind.
+        InvalidRangeError: the range is inverted.
+    """
+    hierarchy.spec(criteria.kind)
+    base = Query(institution=institution, kind=criteria.kind)
+    match criteria:
+        case ById(id=ident):
+            return attrs.evolve(base, ids=frozenset([ident]))
+        case ByField(field=name, value=value):
+            if name not in policy.searchable_fields.get(criteria.kind, ()):
+                raise InvalidInputError(
+                    f"field {name!r} is not searchable for kind {criteria.kind!r}; searchable: "
+                    f"{list(policy.searchable_fields.get(criteria.kind, ())) or 'none'}",
+                    field="field",
+                    value=name,
+                )
+            return attrs.evolve(base, field=(name, value))
+        case ByRange(start=start, end=end):
+            return attrs.evolve(base, window=window_for(start, end, policy, now))
+        case ByUser(user_id=user, start=start, end=end):
+            return attrs.evolve(
+                base, actor=Actor.user(user), window=window_for(start, end, policy, now)
+            )
+        case ByJob(job_id=job):
+            return attrs.evolve(
+                base, actor=Actor.job(job), window=window_for(None, None, policy, now)
+            )
+        case BySystem(start=start, end=end):
+            return attrs.evolve(
+                base, actor_kind=ActorKind.SYSTEM, window=window_for(start, end, policy, now)
+            )
+    raise InvalidInputError(
+        f"not a search criterion: {criteria!r}", field="criteria", value=criteria
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Brief:
+    """The brief, read-only view of a deleted record (R-S6, R-S7).
+
+    Attributes:
+        kind: the record's kind.
+        id: the record's id.
+        title: a title or label from the snapshot ("" when it has none).
+        deleted_at: when it was deleted.
+        deleted_by: who deleted it.
+        event_id: the deletion event.
+        origin_id: the origin of that event it was deleted with (its own id for an origin).
+        role: whether it was the origin, deleted below one, or an emptied parent.
+        parent_ids: its chain of parent ids at deletion, nearest first.
+    """
+
+    kind: str
+    id: str
+    title: str
+    deleted_at: datetime
+    deleted_by: Actor
+    event_id: str
+    origin_id: str
+    role: MemberRole
+    parent_ids: tuple[str, ...]
+
+    @property
+    def is_origin(self) -> bool:
+        """Whether the delete action was asked to delete this record itself (R-S6)."""
+        return self.role is MemberRole.ORIGIN
+
+
+def brief(entry: DeletedRecord, hierarchy: Hierarchy) -> Brief:
+    """The brief view of `entry`: its title is the first non-empty title field of its kind."""
+    data = entry.record.data
+    fields = hierarchy.kinds[entry.kind].title_fields if entry.kind in hierarchy.kinds else ()
+    title = next((str(data[f]) for f in fields if data.get(f) not in (None, "")), "")
+    return Brief(
+        kind=entry.kind,
+        id=entry.id,
+        title=title,
+        deleted_at=entry.deleted_at,
+        deleted_by=entry.actor,
+        event_id=entry.event_id,
+        origin_id=entry.origin_id,
+        role=entry.role,
+        parent_ids=entry.lineage,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SearchPage:
+    """One page of search hits, newest first (R-S8).
+
+    Attributes:
+        hits: the brief views of this page's records.
+        next_cursor: pass it back to get the next page; None on the last page.
+        window: the time bounds the search applied; ``window.clipped`` tells whether the range
+            asked for was cut to the one-year window (R-S2). None for searches with no time limit.
+    """
+
+    hits: tuple[Brief, ...]
+    next_cursor: str | None
+    window: Window | None
+
+    @property
+    def clipped(self) -> bool:
+        """Whether the range asked for was cut to the search window (R-S2)."""
+        return self.window is not None and self.window.clipped
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    """Render a cursor as an opaque string."""
+    at, ident = cursor
+    return f"{at.isoformat()}|{ident}"
+
+
+def decode_cursor(text: str) -> Cursor:
+    """Parse a cursor made by `encode_cursor`.
+
+    Raises:
+        InvalidInputError: `text` is not such a cursor.
+    """
+    stamp, sep, ident = text.partition("|") if isinstance(text, str) else ("", "", "")
+    try:
+        at = datetime.fromisoformat(stamp)
+    except ValueError:
+        at = None
+    if not sep or not ident or at is None or at.utcoffset() is None:
+        raise InvalidInputError(f"not a search cursor: {text!r}", field="cursor", value=text)
+    return (at, ident)

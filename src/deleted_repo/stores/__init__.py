@@ -1,0 +1,1 @@
+"""Storage adapters: `memory` (reference) and `sql` (SQLite, PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""Helpers for host applications' tests: hypothesis strategies and the store contract."""
