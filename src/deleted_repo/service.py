@@ -17,6 +17,7 @@ import attrs
 
 from deleted_repo.errors import (
     ConflictError,
+    IntegrityError,
     InvalidInputError,
     NotAuthorizedError,
     RecordNotFoundError,
@@ -279,6 +280,18 @@ class DeletedRepository:
                 value=emptied_parents,
             ) from None
         now = self._now()
+        with self.transactions.transaction():
+            event = self._delete(institution, wanted, actor, emptied, now)
+        return event
+
+    def _delete(
+        self,
+        institution: str,
+        wanted: list[str],
+        actor: Actor,
+        emptied: EmptiedParents,
+        now: datetime,
+    ) -> DeletionEvent:
         found = self.catalog.get(institution, wanted)
         missing = [i for i in wanted if i not in found]
         if missing:
@@ -307,9 +320,8 @@ class DeletedRepository:
             at=now,
             origins=wanted,
         )
-        with self.transactions.transaction():
-            self.catalog.remove(institution, list(records))
-            self.deleted.add_events([event])
+        self.catalog.remove(institution, list(records))
+        self.deleted.add_events([event])
         return event
 
     def _take_emptied_parents(
@@ -400,18 +412,18 @@ class DeletedRepository:
             raise InvalidInputError(
                 f"origins not among the records: {strangers}", field="origins", value=strangers
             )
-        self._check_recordable(institution, by_id)
         roles, origin_of = self._roles(by_id, chosen)
-        event = self._event(
-            institution,
-            records=by_id,
-            roles=roles,
-            origin_of=origin_of,
-            actor=actor,
-            at=at,
-            origins=chosen,
-        )
         with self.transactions.transaction():
+            self._check_recordable(institution, by_id)
+            event = self._event(
+                institution,
+                records=by_id,
+                roles=roles,
+                origin_of=origin_of,
+                actor=actor,
+                at=at,
+                origins=chosen,
+            )
             self.deleted.add_events([event])
         return event
 
@@ -708,9 +720,13 @@ class DeletedRepository:
                 f"batch {number} holds {len(planned)} records, over the cap of {cap}", field="plan"
             )
         now = self._now()
-        self._check_fresh(plan, planned, requester, now)
         records = [p.record for p in planned]
         ids = [r.id for r in records]
+        restored = [RecordOutcome(id=r.id, kind=r.kind, outcome=Outcome.RESTORED) for r in records]
+        excluded = [
+            RecordOutcome(id=e.id, kind=e.kind, outcome=Outcome.EXCLUDED, reason=e.detail)
+            for e in (plan.excluded if number == 1 else ())
+        ]
         job = RestoreJob(
             id=self._new_id(),
             institution=plan.institution,
@@ -720,21 +736,16 @@ class DeletedRepository:
             batch=number,
             batches=len(plan.batches),
             counts=_kind_counts(records),
-            outcomes=[
-                RecordOutcome(id=r.id, kind=r.kind, outcome=Outcome.RESTORED) for r in records
-            ]
-            + (
-                [
-                    RecordOutcome(id=e.id, kind=e.kind, outcome=Outcome.EXCLUDED, reason=e.detail)
-                    for e in plan.excluded
-                ]
-                if number == 1
-                else []
-            ),
+            outcomes=restored + excluded,
         )
         with self.transactions.transaction():
-            self.catalog.add(plan.institution, records)
-            self.deleted.remove(plan.institution, ids)
+            self._check_fresh(plan, planned, requester, now)
+            try:
+                self.catalog.add(plan.institution, records)
+                self.deleted.remove(plan.institution, ids)
+            except (IntegrityError, RecordNotFoundError) as e:
+                # A concurrent restore got there first, between our check and our writes.
+                raise StalePlanError(ids, f"another restore changed these records ({e})") from e
             self.jobs.add(job)
         return job, records
 
