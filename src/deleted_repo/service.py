@@ -281,8 +281,7 @@ class DeletedRepository:
             ) from None
         now = self._now()
         with self.transactions.transaction():
-            event = self._delete(institution, wanted, actor, emptied, now)
-        return event
+            return self._delete(institution, wanted, actor, emptied, now)
 
     def _delete(
         self,
