@@ -38,7 +38,9 @@ __all__ = [
     "ReasonKind",
     "RestorePlan",
     "StateReader",
+    "UniqueClash",
     "plan_restore",
+    "unique_clashes",
 ]
 
 
@@ -328,6 +330,65 @@ def plan_restore(
     )
 
 
+@attrs.frozen
+class UniqueClash:
+    """A record whose unique field's value another record holds (R-P7).
+
+    Attributes:
+        id: the record that cannot come back.
+        field: the unique field.
+        value: the value held twice.
+        holder: the other record.
+        planned: whether the holder is another record of the same restore, not an active one.
+    """
+
+    id: str
+    field: str
+    value: Any
+    holder: str
+    planned: bool
+
+
+def unique_clashes(
+    records: Sequence[Record], catalog: _CatalogReads, institution: str, policy: Policy
+) -> list[UniqueClash]:
+    """Find the `records` whose unique value an active or an earlier one of `records` holds.
+
+    One catalog look-up per kind and unique field, whatever the number of records (R-P7, R-E2).
+    """
+    by_kind: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        if policy.unique_fields.get(r.kind):
+            by_kind[r.kind].append(r)
+    clashes = []
+    for kind, group in sorted(by_kind.items()):
+        for field in policy.unique_fields[kind]:
+            holders = [r for r in group if _hashable(r.data.get(field))]
+            values = {r.data[field] for r in holders}
+            active = catalog.find_by_field(institution, kind, field, values)
+            claimed: dict[Any, str] = {}
+            for r in holders:
+                value = r.data[field]
+                owner = active.get(value)
+                if owner is not None and owner != r.id:
+                    clashes.append(UniqueClash(r.id, field, value, owner, planned=False))
+                elif value in claimed:
+                    clashes.append(UniqueClash(r.id, field, value, claimed[value], planned=True))
+                else:
+                    claimed[value] = r.id
+    return clashes
+
+
+def _hashable(value: object) -> bool:
+    if value is None:
+        return False
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 class _Closure:
     """The records a restore would bring back, and those excluded directly, as they are found."""
 
@@ -449,7 +510,7 @@ class _Closure:
                 )
 
     def check_conflicts(self) -> None:
-        """Find ids active again and unique values now held by others (R-P7)."""
+        """Find ids active again and unique values held by others (R-P7)."""
         ids = sorted(self.found)
         for ident in sorted(self.state.catalog.get(self.institution, ids)):
             self._exclude(
@@ -458,36 +519,15 @@ class _Closure:
                 f"id {ident} is active again",
                 ident,
             )
-        by_kind: dict[str, list[DeletedRecord]] = defaultdict(list)
-        for ident in ids:
-            entry = self.found[ident].entry
-            if self.policy.unique_fields.get(entry.kind):
-                by_kind[entry.kind].append(entry)
-        for kind, entries in sorted(by_kind.items()):
-            for field in self.policy.unique_fields[kind]:
-                holders = [e for e in entries if field in e.record.data]
-                values = {e.record.data[field] for e in holders}
-                active = self.state.catalog.find_by_field(self.institution, kind, field, values)
-                claimed: dict[Any, str] = {}
-                for e in holders:
-                    value = e.record.data[field]
-                    owner = active.get(value)
-                    if owner is not None and owner != e.id:
-                        self._exclude(
-                            e,
-                            ExclusionCause.UNIQUE_CONFLICT,
-                            f"{field} {value!r} is used by active record {owner}",
-                            owner,
-                        )
-                    elif value in claimed:
-                        self._exclude(
-                            e,
-                            ExclusionCause.UNIQUE_CONFLICT,
-                            f"{field} {value!r} is also held by planned record {claimed[value]}",
-                            claimed[value],
-                        )
-                    else:
-                        claimed[value] = e.id
+        records = [self.found[i].entry.record for i in ids]
+        for clash in unique_clashes(records, self.state.catalog, self.institution, self.policy):
+            where = "planned" if clash.planned else "active"
+            self._exclude(
+                self.found[clash.id].entry,
+                ExclusionCause.UNIQUE_CONFLICT,
+                f"{clash.field} {clash.value!r} is also held by {where} record {clash.holder}",
+                clash.holder,
+            )
 
     def settle(self) -> tuple[list[str], list[Exclusion]]:
         """Spread exclusions down and drop unneeded ancestors; order the rest parents first."""

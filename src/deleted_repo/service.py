@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 import attrs
 
 from deleted_repo.errors import (
-    ConflictError,
     IntegrityError,
     InvalidInputError,
     NotAuthorizedError,
@@ -39,7 +38,13 @@ from deleted_repo.model import (
     Requester,
     count_kinds,
 )
-from deleted_repo.planner import PlannedRecord, RestorePlan, StateReader, plan_restore
+from deleted_repo.planner import (
+    PlannedRecord,
+    RestorePlan,
+    StateReader,
+    plan_restore,
+    unique_clashes,
+)
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Transactions
 from deleted_repo.search import (
     Brief,
@@ -738,7 +743,7 @@ class DeletedRepository:
             outcomes=restored + excluded,
         )
         with self.transactions.transaction():
-            self._check_fresh(plan, planned, requester, now)
+            self._check_fresh(plan.institution, planned, now)
             try:
                 self.catalog.add(plan.institution, records)
                 self.deleted.remove(plan.institution, ids)
@@ -749,33 +754,45 @@ class DeletedRepository:
         return job, records
 
     def _check_fresh(
-        self,
-        plan: RestorePlan,
-        planned: Sequence[PlannedRecord],
-        requester: Requester,
-        now: datetime,
+        self, institution: str, planned: Sequence[PlannedRecord], now: datetime
     ) -> None:
-        """Refuse a batch the state no longer supports: re-plan and compare (R-E2)."""
-        try:
-            fresh = self._plan(plan.criteria, plan.institution, requester, now, batches=True)
-        except (ConflictError, UnknownActorError) as e:
-            raise StalePlanError([p.id for p in planned], f"re-planning now fails ({e})") from e
-        current = {p.id: p for p in fresh.records}
+        """Refuse a batch the state no longer supports (R-E2).
+
+        Every planned record must still be deleted, in the same event, with the same snapshot,
+        within its retention, and free of conflicts; its parent must be active or in the batch.
+        """
+        ids = [p.id for p in planned]
+        current = self.deleted.get(institution, ids)
         moved = [
             p.id
             for p in planned
-            if (q := current.get(p.id)) is None or q.record != p.record or q.event_id != p.event_id
+            if (e := current.get(p.id)) is None or e.record != p.record or e.event_id != p.event_id
         ]
         if moved:
-            raise StalePlanError(moved, "these records are no longer restorable as planned")
-        inside = {p.id for p in planned}
+            raise StalePlanError(moved, "these records are no longer deleted as planned")
+        expired = [
+            p.id
+            for p in planned
+            if self.policy.expires(p.record.kind, current[p.id].deleted_at, now)
+        ]
+        if expired:
+            raise StalePlanError(expired, "these records are now past their retention")
+        active = sorted(self.catalog.get(institution, ids))
+        if active:
+            raise StalePlanError(active, "these ids are active again")
+        records = [p.record for p in planned]
+        clashes = unique_clashes(records, self.catalog, institution, self.policy)
+        if clashes:
+            raise StalePlanError(
+                [c.id for c in clashes], "a unique field of these records is held by another"
+            )
+        inside = set(ids)
         needed = {
             parent
             for p in planned
             if (parent := p.record.parent_id) is not None and parent not in inside
         }
-        active = self.catalog.get(plan.institution, needed)
-        waiting = sorted(needed - active.keys())
+        waiting = sorted(needed - self.catalog.get(institution, needed).keys())
         if waiting:
             raise StalePlanError(
                 waiting, "their parents are not active yet; run the earlier batches first"
