@@ -3,7 +3,8 @@
 Host code uses `DeletedRepository`; the names below are its whole public face.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from deleted_repo.errors import (
     CapExceededError,
@@ -68,8 +69,8 @@ from deleted_repo.serialization import configure_converter, from_json, make_conv
 from deleted_repo.service import DeletedRepository, ListenerFailure, PurgeReport, RestoreResult
 
 try:
-    __version__ = version("deleted-repo")
-except PackageNotFoundError:  # pragma: no cover (running from a source tree)
+    __version__ = _version("deleted-repo")
+except _PackageNotFoundError:  # pragma: no cover (running from a source tree)
     __version__ = "0.0.0"
 
 __all__ = [

@@ -46,7 +46,7 @@ class RestoreJob:
         id: the job id.
         institution: where it ran.
         requested_by: the user id of the requester.
-        at: when it committed.
+        at: when the batch ran (the clock read just before its transaction).
         criteria: the search the plan was made from.
         batch: which batch of the plan this job executed, from 1.
         batches: how many batches the plan has.

@@ -65,16 +65,38 @@ def _data(value: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value)
 
 
+def _collection(value: object) -> Iterable[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInputError(f"expected a collection, got {value!r}", value=value)
+    return value
+
+
 def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(value)
+    if type(value) is tuple or type(value) is list:  # the common case, without an ABC check
+        return tuple(value)
+    return tuple(_collection(value))
 
 
 def _dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"expected a mapping, got {value!r}", value=value)
     return dict(value)
 
 
 def _frozenset(value: Iterable[Any]) -> frozenset[Any]:
-    return frozenset(value)
+    return frozenset(_collection(value))
+
+
+def _instance_of(cls: type) -> Any:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, cls):
+            raise InvalidInputError(
+                f"{attribute.name} must be a {cls.__name__}, got {value!r}",
+                field=attribute.name,
+                value=value,
+            )
+
+    return check
 
 
 def _id_tuple(value: Iterable[str]) -> tuple[str, ...]:
@@ -117,7 +139,7 @@ class KindSpec:
 
     name: str = attrs.field(validator=_non_empty)
     parents: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
-    top_level: bool = True
+    top_level: bool = attrs.field(default=True, validator=_instance_of(bool))
     label: str = ""
     id_label: str = "ID"
     title_fields: tuple[str, ...] = attrs.field(default=("title", "label"), converter=_tuple)
@@ -143,17 +165,23 @@ class Hierarchy:
         if not self.kinds:
             raise HierarchyError("a hierarchy needs at least one kind")
         for name, spec in self.kinds.items():
+            if not isinstance(spec, KindSpec):
+                raise HierarchyError(f"kind {name!r} is declared by {spec!r}, not a KindSpec")
             if name != spec.name:
                 raise HierarchyError(f"kind {spec.name!r} is filed under {name!r}")
             unknown = spec.parents - self.kinds.keys()
             if unknown:
                 raise HierarchyError(f"kind {name!r} names unknown parent kinds {sorted(unknown)}")
+        if not any(spec.top_level for spec in self.kinds.values()):
+            raise HierarchyError("a hierarchy needs at least one top-level kind")
 
     @classmethod
-    def declare(cls, parents: Mapping[str, str | Iterable[str] | None]) -> Hierarchy:
+    def declare(cls, parents: Mapping[str, str | Iterable[str | None] | None]) -> Hierarchy:
         """Build a hierarchy from each kind's parent kind(s).
 
-        A kind mapped to None is top-level; a kind whose parents include itself nests.
+        A kind mapped to None is top-level. A kind mapped to several parent kinds may stand
+        under any of them; None among them means it may also stand alone, and its own name
+        means it nests (Alma's collections: ``{"collection": ["collection", None]}``).
 
         Example:
             >>> h = Hierarchy.declare(
@@ -161,15 +189,19 @@ class Hierarchy:
             ... )
             >>> sorted(h.kinds)
             ['holdings', 'instance', 'item']
+            >>> Hierarchy.declare({"collection": ["collection", None]}).spec("collection").top_level
+            True
         """
         specs = {}
-        for name, parent in parents.items():
-            kinds = (
-                frozenset()
-                if parent is None
-                else frozenset([parent] if isinstance(parent, str) else parent)
-            )
-            specs[name] = KindSpec(name=name, parents=kinds, top_level=not kinds)
+        for name, parent in _dict(parents).items():
+            if parent is None:
+                options: list[str | None] = [None]
+            elif isinstance(parent, str):
+                options = [parent]
+            else:
+                options = list(_collection(parent))
+            kinds = frozenset(k for k in options if k is not None)
+            specs[name] = KindSpec(name=name, parents=kinds, top_level=None in options or not kinds)
         return cls(specs)
 
     def spec(self, kind: str) -> KindSpec:
@@ -270,7 +302,13 @@ def is_alma_id(value: str) -> bool:
         >>> is_alma_id("991234567890123456"), is_alma_id("bib-1")
         (True, False)
     """
-    return value.isascii() and value.isdigit() and len(value) >= 7 and value[:2] in _ALMA_TYPE_CODES
+    return (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) >= 7
+        and value[:2] in _ALMA_TYPE_CODES
+    )
 
 
 class ActorKind(enum.Enum):
@@ -294,7 +332,7 @@ class Actor:
         id: the user id, the job id, or the system process's label.
     """
 
-    kind: ActorKind = attrs.field(validator=attrs.validators.instance_of(ActorKind))
+    kind: ActorKind = attrs.field(validator=_instance_of(ActorKind))
     id: str = attrs.field(validator=_non_empty)
 
     @classmethod
@@ -453,7 +491,27 @@ def _retention(
 
 
 def _fields(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    return {kind: tuple(fields) for kind, fields in value.items()}
+    return {kind: _tuple(fields) for kind, fields in _dict(value).items()}
+
+
+def _not_a_choice(cls: type[enum.Enum], value: object) -> InvalidInputError:
+    return InvalidInputError(
+        f"expected one of {[m.value for m in cls]}, got {value!r}", value=value
+    )
+
+
+def _ancestor_policy(value: object) -> AncestorPolicy:
+    try:
+        return AncestorPolicy(value)
+    except ValueError:
+        raise _not_a_choice(AncestorPolicy, value) from None
+
+
+def _conflict_policy(value: object) -> ConflictPolicy:
+    try:
+        return ConflictPolicy(value)
+    except ValueError:
+        raise _not_a_choice(ConflictPolicy, value) from None
 
 
 def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -488,10 +546,10 @@ class Policy:
     )
     max_records_per_job: int = attrs.field(default=5000, validator=_positive_int)
     ancestors_from_other_events: AncestorPolicy = attrs.field(
-        default=AncestorPolicy.INCLUDE, converter=AncestorPolicy
+        default=AncestorPolicy.INCLUDE, converter=_ancestor_policy
     )
     on_conflict: ConflictPolicy = attrs.field(
-        default=ConflictPolicy.EXCLUDE, converter=ConflictPolicy
+        default=ConflictPolicy.EXCLUDE, converter=_conflict_policy
     )
     restore_role: str = attrs.field(default="Repository Manager", validator=_non_empty)
     unique_fields: Mapping[str, tuple[str, ...]] = attrs.field(

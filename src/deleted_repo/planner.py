@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -201,6 +201,15 @@ class RestorePlan:
             raise InvalidPlanError("a plan's counts do not match its records", field="counts")
         if set(ids) & {e.id for e in self.excluded}:
             raise InvalidPlanError("a plan both restores and excludes a record", field="excluded")
+        by_id = {p.id: p for p in self.records}
+        for p in self.records:
+            if not p.reasons or not all(_backed(p, r, by_id) for r in p.reasons):
+                shown = [str(r) for r in p.reasons]
+                raise InvalidPlanError(
+                    f"record {p.id!r} has no reason this plan backs: {shown}",
+                    field="records",
+                    value=p.id,
+                )
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -216,7 +225,7 @@ class RestorePlan:
         """The planned records of batch `number` (from 1), parents before children.
 
         Raises:
-            InvalidInputError: there is no such batch.
+            InvalidPlanError: there is no such batch.
         """
         if not 1 <= number <= len(self.batches):
             raise InvalidPlanError(
@@ -226,6 +235,27 @@ class RestorePlan:
             )
         wanted = set(self.batches[number - 1])
         return tuple(p for p in self.records if p.id in wanted)
+
+
+def _backed(p: PlannedRecord, reason: Reason, by_id: Mapping[str, PlannedRecord]) -> bool:
+    """Whether the plan itself backs `reason` for `p` (R-P3, R-P4).
+
+    Deleted with X: the parent is planned, in the same event, as a target or deleted with one,
+    and X is a planned target of that event. Ancestor of X: X is planned and stands right below.
+    """
+    if reason.kind is ReasonKind.TARGET:
+        return reason.of is None
+    if reason.of is None or (of := by_id.get(reason.of)) is None:
+        return False
+    if reason.kind is ReasonKind.ANCESTOR:
+        return of.record.parent_id == p.id
+    parent = by_id.get(p.record.parent_id or "")
+    return (
+        parent is not None
+        and parent.event_id == p.event_id == of.event_id
+        and any(r.kind is not ReasonKind.ANCESTOR for r in parent.reasons)
+        and any(r.kind is ReasonKind.TARGET for r in of.reasons)
+    )
 
 
 class _CatalogReads(Protocol):
@@ -306,13 +336,15 @@ def plan_restore(
     found.add_ancestors()
     found.check_expiry()
     found.check_conflicts()
-    if policy.on_conflict is ConflictPolicy.FAIL:
-        conflicts = sorted(
-            (e for e in found.direct.values() if e.cause in CONFLICTS), key=lambda e: e.id
-        )
-        if conflicts:
-            raise ConflictError(conflicts)
+    fail = policy.on_conflict is ConflictPolicy.FAIL
+    if fail and (conflicts := found.conflicts()):
+        raise ConflictError(conflicts)
     order, excluded = found.settle()
+    if found.check_claims(order):
+        if fail:
+            raise ConflictError(found.conflicts())
+        order, excluded = found.settle()
+    found.explain(order)
     records = [found.planned(i) for i in order]
     cap = policy.max_records_per_job
     if len(records) > cap and not batches:
@@ -468,35 +500,59 @@ class _Closure:
                 waiting[parent].append(c)
         return waiting
 
-    def _check_other_events(self) -> None:
-        """Note, or block on, ancestors deleted in another event than a record needing them.
+    def _other_events(self, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """Pair each record of `ids` with its ancestors of another event, nearest first.
 
-        Decision: only ancestors that are in the plan for others' sake count; an ancestor that
-        is itself a target or deleted with one is restored in its own right.
+        Only ancestors in the plan for others' sake count. Decision: an ancestor that is itself
+        a target or deleted with one is restored in its own right, so it does not count.
         """
-        blocking = self.policy.ancestors_from_other_events is AncestorPolicy.BLOCK
-        for ident in sorted(self.found):
+        for ident in sorted(ids):
             start = self.found[ident]
             if not start.primary:
                 continue
             parent = start.entry.record.parent_id
-            while parent is not None and parent in self.found:
+            while parent is not None and parent in ids:
                 above = self.found[parent]
                 if not above.primary and above.entry.event_id != start.entry.event_id:
-                    if blocking:
-                        self._exclude(
-                            start.entry,
-                            ExclusionCause.BLOCKED_BY_ANCESTOR,
-                            f"its ancestor {parent} was deleted in another event "
-                            f"({above.entry.event_id}); restore {parent} first",
-                            parent,
-                        )
-                        break
-                    if not above.notes:
-                        above.notes.append(
-                            f"deleted in another event ({above.entry.event_id}) than {ident}"
-                        )
+                    yield ident, parent
                 parent = above.entry.record.parent_id
+
+    def _check_other_events(self) -> None:
+        """Under the ``block`` policy, exclude records needing an ancestor of another event."""
+        if self.policy.ancestors_from_other_events is not AncestorPolicy.BLOCK:
+            return
+        for ident, parent in self._other_events(self.found.keys()):
+            above = self.found[parent].entry
+            self._exclude(
+                self.found[ident].entry,
+                ExclusionCause.BLOCKED_BY_ANCESTOR,
+                f"its ancestor {parent} was deleted in another event ({above.event_id}); "
+                f"restore {parent} first",
+                parent,
+            )
+
+    def explain(self, order: list[str]) -> None:
+        """Name a planned record in each ancestor's reason, and note ancestors of other events.
+
+        Only planned records are named, so no reason or note points at an excluded record.
+        """
+        planned = set(order)
+        below: dict[str, list[str]] = defaultdict(list)
+        for ident in sorted(order):
+            parent = self.found[ident].entry.record.parent_id
+            if parent in planned:
+                below[parent].append(ident)
+        for ident in order:
+            c = self.found[ident]
+            c.notes.clear()
+            if not c.primary:
+                c.reasons[ReasonKind.ANCESTOR] = below[ident][0]
+        for ident, parent in self._other_events(planned):
+            above = self.found[parent]
+            if not above.notes:
+                above.notes.append(
+                    f"deleted in another event ({above.entry.event_id}) than {ident}"
+                )
 
     def check_expiry(self) -> None:
         for c in self.found.values():
@@ -509,8 +565,12 @@ class _Closure:
                     f"{self.policy.retention[entry.kind].days} days for {entry.kind} records",
                 )
 
+    def conflicts(self) -> list[Exclusion]:
+        """The conflicts found so far, by id: what the ``fail`` policy refuses (R-P7)."""
+        return sorted((e for e in self.direct.values() if e.cause in CONFLICTS), key=lambda e: e.id)
+
     def check_conflicts(self) -> None:
-        """Find ids active again and unique values held by others (R-P7)."""
+        """Find ids active again and unique values active records hold (R-P7)."""
         ids = sorted(self.found)
         for ident in sorted(self.state.catalog.get(self.institution, ids)):
             self._exclude(
@@ -519,8 +579,21 @@ class _Closure:
                 f"id {ident} is active again",
                 ident,
             )
+        self._exclude_clashes(ids, planned=False)
+
+    def check_claims(self, order: list[str]) -> bool:
+        """Exclude records whose unique value a record the plan restores holds too (R-P7).
+
+        Decision: only records the plan would restore claim values, the lowest id first; a
+        record excluded for another reason claims nothing. Returns whether any was excluded.
+        """
+        return self._exclude_clashes(sorted(order), planned=True)
+
+    def _exclude_clashes(self, ids: list[str], *, planned: bool) -> bool:
         records = [self.found[i].entry.record for i in ids]
-        for clash in unique_clashes(records, self.state.catalog, self.institution, self.policy):
+        clashes = unique_clashes(records, self.state.catalog, self.institution, self.policy)
+        chosen = [c for c in clashes if c.planned is planned]
+        for clash in chosen:
             where = "planned" if clash.planned else "active"
             self._exclude(
                 self.found[clash.id].entry,
@@ -528,6 +601,7 @@ class _Closure:
                 f"{clash.field} {clash.value!r} is also held by {where} record {clash.holder}",
                 clash.holder,
             )
+        return bool(chosen)
 
     def settle(self) -> tuple[list[str], list[Exclusion]]:
         """Spread exclusions down and drop unneeded ancestors; order the rest parents first."""

@@ -47,7 +47,7 @@ class Catalog(Protocol):
         """Make `records` active, in the order given (parents before children).
 
         Raises:
-            IntegrityError: an id is already active; nothing was added.
+            IntegrityError: an id is already active, or given twice; nothing was added.
         """
 
     def remove(self, institution: str, ids: Collection[str]) -> None:
@@ -124,7 +124,10 @@ class RestoreJobLog(Protocol):
     def list(
         self, institution: str, *, after: str | None = None, limit: int | None = None
     ) -> Sequence[RestoreJob]:
-        """Return jobs newest first (then by id); `after` is the id of the last job seen."""
+        """Return jobs newest first (then by id); `after` is the id of the last job seen.
+
+        Callers pass as `after` only ids of recorded jobs.
+        """
 
 
 class Transactions(Protocol):

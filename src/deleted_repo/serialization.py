@@ -15,8 +15,9 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
 import cattrs
 from cattrs.strategies import configure_tagged_union
@@ -33,19 +34,71 @@ def configure_converter(converter: cattrs.Converter) -> None:
     """Teach `converter` our values.
 
     Aware datetimes become ISO 8601 text, timedeltas seconds, sets sorted lists, and search
-    criteria carry their class name under the tag ``"by"``.
+    criteria carry their class name under the tag ``"by"``. Reading back is strict: a string
+    is not read as a number, a flag or a list of characters.
     """
+    for scalar in (str, int, bool):
+        converter.register_structure_hook(scalar, _strict_scalar)
+    converter.register_structure_hook_func(
+        _is_collection, lambda value, cls: _structure_collection(converter, value, cls)
+    )
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(timedelta, timedelta.total_seconds)
     converter.register_structure_hook(timedelta, lambda v, _: timedelta(seconds=v))
-    converter.register_unstructure_hook(frozenset, sorted)
+    converter.register_unstructure_hook_func(_is_frozenset, sorted)
     configure_tagged_union(
         Criteria,
         converter,
         tag_name="by",
         tag_generator=lambda cls: cls.__name__,
     )
+    for member in get_args(Criteria):
+        _tag_member(converter, member)
+
+
+def _is_frozenset(cls: Any) -> bool:
+    return cls is frozenset or get_origin(cls) is frozenset
+
+
+def _strict_scalar(value: Any, cls: type) -> Any:
+    if not isinstance(value, cls) or (cls is int and isinstance(value, bool)):
+        raise InvalidInputError(f"expected a {cls.__name__}, got {value!r}", value=value)
+    return value
+
+
+def _is_collection(cls: Any) -> bool:
+    args = get_args(cls)
+    return get_origin(cls) is frozenset or (
+        get_origin(cls) is tuple and len(args) == 2 and args[1] is Ellipsis
+    )
+
+
+def _structure_collection(converter: cattrs.Converter, value: Any, cls: Any) -> Any:
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise InvalidInputError(f"expected a list, got {value!r}", value=value)
+    item = get_args(cls)[0]
+    return get_origin(cls)(converter.structure(v, item) for v in value)
+
+
+def _tag_member(converter: cattrs.Converter, cls: type) -> None:
+    """Make a criterion carry its tag on its own too, so its JSON reads back as `Criteria`."""
+    unstructure = converter.get_unstructure_hook(cls)
+    structure = converter.get_structure_hook(cls)
+    tag = cls.__name__
+
+    def unstructure_tagged(value: Any) -> Any:
+        return {**unstructure(value), "by": tag}
+
+    def structure_tagged(value: Any, target: Any) -> Any:
+        if isinstance(value, Mapping) and "by" in value:
+            value = dict(value)
+            if value.pop("by") != tag:
+                raise InvalidInputError(f"not a {tag}: {value!r}", field="by", value=value)
+        return structure(value, target)
+
+    converter.register_unstructure_hook(cls, unstructure_tagged)
+    converter.register_structure_hook(cls, structure_tagged)
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
@@ -80,11 +133,12 @@ def from_json(text: str | bytes, cls: type[T], converter: cattrs.Converter | Non
         return (converter or _DEFAULT).structure(json.loads(text), cls)
     except DeletedRepoError:
         raise
-    except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as e:
+    except (ValueError, TypeError, KeyError, AttributeError, cattrs.BaseValidationError) as e:
         cause = _first_domain_error(e)
         if cause is not None:
             raise cause from e
-        raise InvalidInputError(f"not a valid {cls.__name__}: {e}", field="json") from e
+        name = getattr(cls, "__name__", repr(cls))
+        raise InvalidInputError(f"not a valid {name}: {e}", field="json") from e
 
 
 def _first_domain_error(error: BaseException) -> DeletedRepoError | None:

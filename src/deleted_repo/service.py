@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 import attrs
 
 from deleted_repo.errors import (
+    HierarchyError,
     IntegrityError,
     InvalidInputError,
+    InvalidPlanError,
     NotAuthorizedError,
     RecordNotFoundError,
     RestoreJobNotFoundError,
@@ -40,6 +42,7 @@ from deleted_repo.model import (
 )
 from deleted_repo.planner import (
     PlannedRecord,
+    ReasonKind,
     RestorePlan,
     StateReader,
     plan_restore,
@@ -85,12 +88,14 @@ class ListenerFailure:
     Attributes:
         listener: the listener's name.
         job_id: the restore job it was told about.
-        error: the exception it raised.
+        error_type: the class name of the exception it raised.
+        error: the exception's message.
     """
 
     listener: str
     job_id: str
-    error: Exception = attrs.field(eq=False)
+    error_type: str
+    error: str
 
 
 @attrs.frozen
@@ -435,6 +440,13 @@ class DeletedRepository:
         ids = list(by_id)
         for r in by_id.values():
             self.hierarchy.spec(r.kind)
+            seen = {r.id}
+            parent = r.parent_id
+            while parent is not None and parent in by_id:
+                if parent in seen:
+                    raise HierarchyError(f"records {sorted(seen)} are each other's ancestors")
+                seen.add(parent)
+                parent = by_id[parent].parent_id
         active = self.catalog.get(institution, ids)
         if active:
             raise InvalidInputError(
@@ -484,7 +496,7 @@ class DeletedRepository:
         for ident in sorted(by_id):
             if ident in roles:
                 continue
-            above = next((p for p in chain(ident) if p in origins), None)
+            above = next((p for p in chain(ident) if roles.get(p) is MemberRole.ORIGIN), None)
             if above is not None:
                 roles[ident], origin_of[ident] = MemberRole.CASCADE, above
         for ident in sorted(origins):
@@ -551,14 +563,20 @@ class DeletedRepository:
             parent_of.update(found)
             parent_of.update({i: None for i in outside if i not in found})
             outside = {p for p in found.values() if p is not None and p not in parent_of}
+        # A chain depends only on the parent, so siblings share one tuple (memory, at scale).
+        by_parent: dict[str | None, tuple[str, ...]] = {None: ()}
         chains: dict[str, tuple[str, ...]] = {}
         for ident in records:
-            chain = []
-            parent = parent_of[ident]
-            while parent is not None and parent not in chain:
-                chain.append(parent)
-                parent = parent_of.get(parent)
-            chains[ident] = tuple(chain)
+            first = parent_of[ident]
+            shared = by_parent.get(first)
+            if shared is None:
+                chain = []
+                parent = first
+                while parent is not None and parent not in chain:
+                    chain.append(parent)
+                    parent = parent_of.get(parent)
+                shared = by_parent[first] = tuple(chain)
+            chains[ident] = shared
         return chains
 
     def _not_active(self, institution: str, missing: list[str]) -> RecordNotFoundError:
@@ -693,12 +711,17 @@ class DeletedRepository:
         Raises:
             NotAuthorizedError: the requester lacks the restore role, or the plan is of another
                 institution.
+            InvalidInputError: not a plan, or the batch is not a batch number.
             InvalidPlanError: the plan is malformed, or the batch does not exist.
             StalePlanError: the state moved since planning; nothing of that batch changed.
         """
         institution = self._authorize(requester)
         if not isinstance(plan, RestorePlan):
             raise InvalidInputError(f"not a RestorePlan: {plan!r}", field="plan", value=plan)
+        if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)):
+            raise InvalidInputError(
+                f"batch must be a batch number, got {batch!r}", field="batch", value=batch
+            )
         if plan.institution != institution:
             raise NotAuthorizedError(
                 requester.user_id,
@@ -720,7 +743,7 @@ class DeletedRepository:
         planned = plan.batch(number)
         cap = self.policy.max_records_per_job
         if len(planned) > cap:
-            raise InvalidInputError(
+            raise InvalidPlanError(
                 f"batch {number} holds {len(planned)} records, over the cap of {cap}", field="plan"
             )
         now = self._now()
@@ -744,6 +767,7 @@ class DeletedRepository:
         )
         with self.transactions.transaction():
             self._check_fresh(plan.institution, planned, now)
+            self._check_targets(plan, planned, now)
             try:
                 self.catalog.add(plan.institution, records)
                 self.deleted.remove(plan.institution, ids)
@@ -752,6 +776,27 @@ class DeletedRepository:
                 raise StalePlanError(ids, f"another restore changed these records ({e})") from e
             self.jobs.add(job)
         return job, records
+
+    def _check_targets(
+        self, plan: RestorePlan, planned: Sequence[PlannedRecord], now: datetime
+    ) -> None:
+        """Refuse a batch whose targets the plan's search no longer finds (R-P2, R-E2).
+
+        A plan's other reasons are checked when it is built; this ties its targets to its
+        criteria, so a plan edited after planning cannot restore what its search never found.
+        """
+        targets = {p.id for p in planned if any(r.kind is ReasonKind.TARGET for r in p.reasons)}
+        if not targets:
+            return
+        try:
+            query = self._query(plan.criteria, plan.institution, now)
+        except UnknownActorError as e:
+            raise StalePlanError(sorted(targets), f"its search fails now ({e})") from e
+        wanted = targets if query.ids is None else targets & query.ids
+        found = self.deleted.find(attrs.evolve(query, ids=frozenset(wanted)))
+        lost = sorted(targets - {e.id for e in found})
+        if lost:
+            raise StalePlanError(lost, "the plan's search no longer finds these targets")
 
     def _check_fresh(
         self, institution: str, planned: Sequence[PlannedRecord], now: datetime
@@ -806,7 +851,7 @@ class DeletedRepository:
             except Exception as e:
                 name = getattr(listener, "__qualname__", repr(listener))
                 log.warning("restore listener %s failed for job %s", name, job.id, exc_info=e)
-                failures.append(ListenerFailure(name, job.id, e))
+                failures.append(ListenerFailure(name, job.id, type(e).__name__, str(e)))
         return failures
 
     # Audit and retention
@@ -814,8 +859,18 @@ class DeletedRepository:
     def restore_jobs(
         self, *, requester: Requester, after: str | None = None, limit: int | None = None
     ) -> Sequence[RestoreJob]:
-        """List restore jobs, newest first; `after` is the id of the last job seen (R-E3)."""
+        """List restore jobs, newest first; `after` is the id of the last job seen (R-E3).
+
+        Raises:
+            NotAuthorizedError: the requester lacks the restore role.
+            InvalidInputError: a malformed limit.
+            RestoreJobNotFoundError: `after` names no recorded job.
+        """
         institution = self._authorize(requester)
+        if after is not None:
+            _check_ids([after], field="after")
+            if self.jobs.get(institution, after) is None:
+                raise RestoreJobNotFoundError(after)
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
         ):

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import heapq
+from array import array
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,22 +74,73 @@ def _hashable(value: object) -> bool:
     return True
 
 
+class _IdsBy:
+    """Ids by key, in any order. Most keys hold a few ids, so they are kept lean.
+
+    A key holds a bare id, then a tuple of up to `_FEW` ids, then a set: a set costs 216 bytes
+    even for one id, the bare id nothing more than its dict slot, a tuple of four 72 bytes.
+    """
+
+    __slots__ = ("_held",)
+
+    _FEW = 8
+
+    def __init__(self) -> None:
+        self._held: dict[Any, str | tuple[str, ...] | set[str]] = {}
+
+    def get(self, key: Any) -> Collection[str]:
+        held = self._held.get(key)
+        if held is None:
+            return ()
+        return (held,) if isinstance(held, str) else held
+
+    def add(self, key: Any, ident: str) -> None:
+        held = self._held.get(key)
+        if held is None:
+            self._held[key] = ident
+        elif isinstance(held, str):
+            if held != ident:
+                self._held[key] = (held, ident)
+        elif isinstance(held, tuple):
+            if ident not in held:
+                self._held[key] = (*held, ident) if len(held) < self._FEW else {*held, ident}
+        else:
+            held.add(ident)
+
+    def discard(self, key: Any, ident: str) -> None:
+        held = self._held.get(key)
+        if held is None:
+            return
+        if isinstance(held, str):
+            if held == ident:
+                del self._held[key]
+        elif isinstance(held, tuple):
+            if ident in held:
+                k = held.index(ident)
+                left = held[:k] + held[k + 1 :]
+                self._held[key] = left[0] if len(left) == 1 else left
+        else:
+            held.discard(ident)
+            if len(held) <= self._FEW:
+                self._held[key] = tuple(held)
+
+
 class _FieldIndex:
     """Ids by (kind, field, value), built on first use of a (kind, field) and kept up to date."""
 
     def __init__(self, records: Callable[[], Iterator[Record]]) -> None:
         self._records = records
-        self._by_field: dict[tuple[str, str], dict[Any, set[str]]] = {}
+        self._by_field: dict[tuple[str, str], _IdsBy] = {}
 
-    def ensure(self, kind: str, field: str) -> dict[Any, set[str]]:
+    def ensure(self, kind: str, field: str) -> _IdsBy:
         index = self._by_field.get((kind, field))
         if index is None:
-            index = defaultdict(set)
+            index = _IdsBy()
             for record in self._records():
                 if record.kind == kind and field in record.data:
                     value = record.data[field]
                     if _hashable(value):
-                        index[value].add(record.id)
+                        index.add(value, record.id)
             self._by_field[(kind, field)] = index
         return index
 
@@ -96,23 +149,20 @@ class _FieldIndex:
             if record.kind == kind and field in record.data:
                 value = record.data[field]
                 if _hashable(value):
-                    index[value].add(record.id)
+                    index.add(value, record.id)
 
     def discard(self, record: Record) -> None:
         for (kind, field), index in self._by_field.items():
             if record.kind == kind and field in record.data:
                 value = record.data[field]
-                if _hashable(value) and value in index:
-                    ids = index[value]
-                    ids.discard(record.id)
-                    if not ids:
-                        del index[value]
+                if _hashable(value):
+                    index.discard(value, record.id)
 
 
 class _CatalogShelf:
     def __init__(self) -> None:
         self.records: dict[str, Record] = {}
-        self.children: dict[str, set[str]] = defaultdict(set)
+        self.children = _IdsBy()
         self.fields = _FieldIndex(lambda: iter(self.records.values()))
 
 
@@ -131,7 +181,7 @@ class MemoryCatalog:
     def children(self, institution: str, parent_ids: Collection[str]) -> list[Record]:
         """See `deleted_repo.ports.Catalog.children`."""
         shelf = self._shelves[institution]
-        return [shelf.records[c] for p in parent_ids for c in shelf.children.get(p, ())]
+        return [shelf.records[c] for p in parent_ids for c in shelf.children.get(p)]
 
     def find_by_field(
         self, institution: str, kind: str, field: str, values: Collection[Any]
@@ -140,7 +190,7 @@ class MemoryCatalog:
         index = self._shelves[institution].fields.ensure(kind, field)
         found = {}
         for value in values:
-            ids = index.get(value) if _hashable(value) else None
+            ids = index.get(value) if _hashable(value) else ()
             if ids:
                 found[value] = min(ids)
         return found
@@ -169,7 +219,7 @@ class MemoryCatalog:
         for r in records:
             shelf.records[r.id] = r
             if r.parent_id is not None:
-                shelf.children[r.parent_id].add(r.id)
+                shelf.children.add(r.parent_id, r.id)
             shelf.fields.add(r)
 
     @classmethod
@@ -181,72 +231,89 @@ class MemoryCatalog:
         removed = [shelf.records.pop(i) for i in ids]
         for r in removed:
             if r.parent_id is not None:
-                siblings = shelf.children[r.parent_id]
-                siblings.discard(r.id)
-                if not siblings:
-                    del shelf.children[r.parent_id]
+                shelf.children.discard(r.parent_id, r.id)
             shelf.fields.discard(r)
         return removed
 
 
 class _Timeline:
-    """Keys (time in microseconds, id) in ascending order; removal is lazy, then compacted."""
+    """Keys (time in microseconds, id) in ascending order; removal is lazy, then compacted.
 
-    __slots__ = ("dead", "keys")
+    The keys are kept as two parallel arrays, times and ids, rather than a list of tuples:
+    8 + 8 bytes a key instead of 8 + 56 + 32.
+    """
+
+    __slots__ = ("dead", "ids", "times")
 
     def __init__(self) -> None:
-        self.keys: list[Key] = []
+        self.times = array("q")
+        self.ids: list[str] = []
         self.dead: set[Key] = set()
 
-    def add(self, key: Key) -> None:
-        if key in self.dead:
-            self.dead.discard(key)
-        elif not self.keys or key > self.keys[-1]:
-            self.keys.append(key)
+    def add(self, at: int, ident: str) -> None:
+        if self.dead and (at, ident) in self.dead:
+            self.dead.discard((at, ident))
+            return
+        times, ids = self.times, self.ids
+        if not times or at > times[-1] or (at == times[-1] and ident > ids[-1]):
+            times.append(at)
+            ids.append(ident)
         else:
-            bisect.insort(self.keys, key)
+            start = bisect.bisect_left(times, at)
+            end = bisect.bisect_right(times, at, start)
+            position = bisect.bisect_left(ids, ident, start, end)
+            times.insert(position, at)
+            ids.insert(position, ident)
 
-    def discard(self, key: Key) -> None:
-        self.dead.add(key)
-        if len(self.dead) > 64 and len(self.dead) * 2 > len(self.keys):
-            self.keys = [k for k in self.keys if k not in self.dead]
-            self.dead.clear()
+    def discard(self, at: int, ident: str) -> None:
+        dead = self.dead
+        dead.add((at, ident))
+        if len(dead) > 64 and len(dead) * 2 > len(self.ids):
+            times, ids = self.times, self.ids
+            kept = [k for k in range(len(ids)) if (times[k], ids[k]) not in dead]
+            self.times = array("q", [times[k] for k in kept])
+            self.ids = [ids[k] for k in kept]
+            dead.clear()
 
     def newest_first(self, lo: int | None, hi: int | None, after: Key | None) -> Iterator[str]:
         """Ids with lo <= time <= hi, newest first and by id within one time, after `after`."""
-        keys = self.keys
-        start = 0 if lo is None else bisect.bisect_left(keys, (lo,))
-        end = len(keys) if hi is None else bisect.bisect_left(keys, (hi + 1,))
+        times, ids, dead = self.times, self.ids, self.dead
+        start = 0 if lo is None else bisect.bisect_left(times, lo)
+        end = len(times) if hi is None else bisect.bisect_right(times, hi)
         if after is not None:
             at, ident = after
             if hi is None or at <= hi:
-                group_end = bisect.bisect_left(keys, (at + 1,), start, end)
-                first = bisect.bisect_right(keys, (at, ident), start, group_end)
-                for key in keys[first:group_end]:
-                    if key not in self.dead:
-                        yield key[1]
-                end = bisect.bisect_left(keys, (at,), start, end)
+                group_end = bisect.bisect_right(times, at, start, end)
+                group_start = bisect.bisect_left(times, at, start, group_end)
+                first = bisect.bisect_right(ids, ident, group_start, group_end)
+                for k in range(first, group_end):
+                    if not dead or (at, ids[k]) not in dead:
+                        yield ids[k]
+                end = group_start
         while end > start:
-            group_start = bisect.bisect_left(keys, (keys[end - 1][0],), start, end)
-            for key in keys[group_start:end]:
-                if key not in self.dead:
-                    yield key[1]
+            at = times[end - 1]
+            group_start = bisect.bisect_left(times, at, start, end)
+            for k in range(group_start, end):
+                if not dead or (at, ids[k]) not in dead:
+                    yield ids[k]
             end = group_start
 
 
 @attrs.define
 class _EventState:
+    """An event's header, and the ids of its records that remain, per kind, each list sorted."""
+
     actor: Actor
     at: int
     seq: int
-    remaining: dict[str, set[str]]
+    remaining: dict[str, list[str]]
     count: int
 
 
 class _DeletedShelf:
     def __init__(self) -> None:
         self.entries: dict[str, DeletedRecord] = {}
-        self.children: dict[str, set[str]] = defaultdict(set)
+        self.children = _IdsBy()
         self.timelines: dict[str, _Timeline] = defaultdict(_Timeline)
         self.events: dict[str, _EventState] = {}
         self.by_actor: dict[Actor, list[tuple[int, int, str]]] = defaultdict(list)
@@ -271,22 +338,24 @@ class MemoryDeletedStore:
     def add_events(self, events: Sequence[DeletionEvent]) -> None:
         """See `deleted_repo.ports.DeletedStore.add_events`."""
         seen_events: set[tuple[str, str]] = set()
-        seen_ids: set[tuple[str, str]] = set()
+        seen_ids: dict[str, set[str]] = defaultdict(set)
         for event in events:
             shelf = self._shelves[event.institution]
             key = (event.institution, event.id)
             if event.id in shelf.events or key in seen_events:
                 raise IntegrityError(f"deletion event {event.id!r} is already recorded")
             seen_events.add(key)
-            for m in event.members:
-                if m.id in shelf.entries or (event.institution, m.id) in seen_ids:
-                    raise IntegrityError(f"record {m.id!r} is already deleted")
-                seen_ids.add((event.institution, m.id))
+            entries, earlier = shelf.entries, seen_ids[event.institution]
+            ids = [m.id for m in event.members]  # distinct: a DeletionEvent checks that
+            taken = next((i for i in ids if i in entries or i in earlier), None)
+            if taken is not None:
+                raise IntegrityError(f"record {taken!r} is already deleted")
+            earlier.update(ids)
         for event in events:
             self._seq += 1
             shelf = self._shelves[event.institution]
             at = _micros(event.at)
-            shelf.events[event.id] = _EventState(event.actor, at, self._seq, defaultdict(set), 0)
+            shelf.events[event.id] = _EventState(event.actor, at, self._seq, {}, 0)
             stamp = (at, self._seq, event.id)
             insort_tail(shelf.by_actor[event.actor], stamp)
             insort_tail(shelf.by_actor_kind[event.actor.kind], stamp)
@@ -301,21 +370,34 @@ class MemoryDeletedStore:
     def children(self, institution: str, parent_ids: Collection[str]) -> list[DeletedRecord]:
         """See `deleted_repo.ports.DeletedStore.children`."""
         shelf = self._shelves[institution]
-        return [shelf.entries[c] for p in parent_ids for c in shelf.children.get(p, ())]
+        return [shelf.entries[c] for p in parent_ids for c in shelf.children.get(p)]
 
     def find(
         self, query: Query, *, after: Cursor | None = None, limit: int | None = None
     ) -> list[DeletedRecord]:
-        """See `deleted_repo.ports.DeletedStore.find`."""
+        """See `deleted_repo.ports.DeletedStore.find`.
+
+        Searches by id or field sort their few candidates; every other search walks an index
+        already in search order from the cursor on, so a page costs what it returns.
+        """
         shelf = self._shelves[query.institution]
         after_key = None if after is None else (_micros(after[0]), after[1])
         lo, hi = _bounds(query.window)
-        candidates = self._candidates(shelf, query, lo, hi)
+        candidates = self._candidates(shelf, query)
         if candidates is None:
-            ids: Iterator[str] = shelf.timelines[query.kind].newest_first(lo, hi, after_key)
+            stamps = self._stamps(shelf, query)
+            ids: Iterator[str] = (
+                shelf.timelines[query.kind].newest_first(lo, hi, after_key)
+                if stamps is None
+                else _event_hits(shelf.events, stamps, query, lo=lo, hi=hi, after=after_key)
+            )
             return _take((shelf.entries[i] for i in ids), limit)
-        hits = [e for e in candidates if _matches(e, query, lo, hi)]
-        keyed = sorted(((-_micros(e.deleted_at), e.id), e) for e in hits)
+        events = shelf.events
+        keyed = sorted(
+            ((-at, e.id), e)
+            for e in candidates
+            if _matches(e, query, at := events[e.event_id].at, lo, hi)
+        )
         if after_key is not None:
             start = bisect.bisect_right(keyed, (-after_key[0], after_key[1]), key=lambda t: t[0])
             keyed = keyed[start:]
@@ -326,10 +408,10 @@ class MemoryDeletedStore:
         shelf = self._shelves[institution]
         stamps = shelf.by_actor.get(actor, [])
         lo, hi = _bounds(window)
+        start = 0 if lo is None else bisect.bisect_left(stamps, (lo,))
         end = len(stamps) if hi is None else bisect.bisect_left(stamps, (hi + 1,))
-        for at, _seq, event_id in reversed(stamps[:end]):
-            if lo is not None and at < lo:
-                break
+        for k in range(end - 1, start - 1, -1):
+            event_id = stamps[k][2]
             if shelf.events[event_id].count:
                 return event_id
         return None
@@ -347,63 +429,82 @@ class MemoryDeletedStore:
         removed = self._delete(shelf, ids)
         self._journal.record(lambda: self._insert(shelf, removed))
 
-    def _candidates(
-        self, shelf: _DeletedShelf, query: Query, lo: int | None, hi: int | None
-    ) -> Collection[DeletedRecord] | None:
-        """The smallest indexed set that holds every hit, or None to walk the kind's timeline."""
+    @staticmethod
+    def _candidates(shelf: _DeletedShelf, query: Query) -> Collection[DeletedRecord] | None:
+        """The few records that may match a search by id or field; None for other searches."""
         entries = shelf.entries
         if query.ids is not None:
             return [entries[i] for i in query.ids if i in entries]
-        if query.event_ids is not None:
-            events = [shelf.events[e] for e in query.event_ids if e in shelf.events]
-            return [entries[i] for ev in events for i in ev.remaining.get(query.kind, ())]
         if query.field is not None:
             name, value = query.field
             index = shelf.fields.ensure(query.kind, name)
-            return [entries[i] for i in index.get(value, ())] if _hashable(value) else []
-        stamps = None
+            return [entries[i] for i in index.get(value)] if _hashable(value) else []
+        return None
+
+    @staticmethod
+    def _stamps(shelf: _DeletedShelf, query: Query) -> Sequence[tuple[int, int, str]] | None:
+        """The events a search by event or actor looks in, oldest first; None for the others."""
+        if query.event_ids is not None:
+            events = shelf.events
+            return sorted((events[e].at, events[e].seq, e) for e in query.event_ids if e in events)
         if query.actor is not None:
-            stamps = shelf.by_actor.get(query.actor, [])
-        elif query.actor_kind is not None:
-            stamps = shelf.by_actor_kind.get(query.actor_kind, [])
-        if stamps is None:
-            return None
-        start = 0 if lo is None else bisect.bisect_left(stamps, (lo,))
-        end = len(stamps) if hi is None else bisect.bisect_left(stamps, (hi + 1,))
-        return [
-            entries[i]
-            for _at, _seq, event_id in stamps[start:end]
-            for i in shelf.events[event_id].remaining.get(query.kind, ())
-        ]
+            return shelf.by_actor.get(query.actor, [])
+        if query.actor_kind is not None:
+            return shelf.by_actor_kind.get(query.actor_kind, [])
+        return None
 
     @staticmethod
     def _insert(shelf: _DeletedShelf, members: Sequence[DeletedRecord]) -> None:
+        entries, children, timelines, events = (
+            shelf.entries,
+            shelf.children,
+            shelf.timelines,
+            shelf.events,
+        )
+        touched: dict[str, _EventState] = {}
         for m in members:
             record = m.record
-            shelf.entries[record.id] = m
+            ident, kind = record.id, record.kind
+            entries[ident] = m
             if record.parent_id is not None:
-                shelf.children[record.parent_id].add(record.id)
-            shelf.timelines[record.kind].add((_micros(m.deleted_at), record.id))
-            event = shelf.events[m.event_id]
-            event.remaining[record.kind].add(record.id)
+                children.add(record.parent_id, ident)
+            event = touched[m.event_id] = events[m.event_id]
+            timelines[kind].add(event.at, ident)
+            ids = event.remaining.get(kind)
+            if ids is None:
+                event.remaining[kind] = [ident]
+            else:
+                ids.append(ident)
             event.count += 1
             shelf.fields.add(record)
+        for event in touched.values():
+            for ids in event.remaining.values():
+                ids.sort()
 
     @staticmethod
     def _delete(shelf: _DeletedShelf, ids: Collection[str]) -> list[DeletedRecord]:
         removed = [shelf.entries.pop(i) for i in ids]
+        events = shelf.events
+        gone: dict[tuple[str, str], set[str]] = defaultdict(set)
         for m in removed:
             record = m.record
             if record.parent_id is not None:
-                siblings = shelf.children[record.parent_id]
-                siblings.discard(record.id)
-                if not siblings:
-                    del shelf.children[record.parent_id]
-            shelf.timelines[record.kind].discard((_micros(m.deleted_at), record.id))
-            event = shelf.events[m.event_id]
-            event.remaining[record.kind].discard(record.id)
+                shelf.children.discard(record.parent_id, record.id)
+            event = events[m.event_id]
+            shelf.timelines[record.kind].discard(event.at, record.id)
+            gone[(m.event_id, record.kind)].add(record.id)
             event.count -= 1
             shelf.fields.discard(record)
+        for (event_id, kind), leaving in gone.items():
+            remaining = events[event_id].remaining
+            left = remaining[kind]
+            if len(leaving) == len(left):
+                del remaining[kind]
+            elif len(leaving) < 16:
+                for ident in leaving:
+                    del left[bisect.bisect_left(left, ident)]
+            else:
+                remaining[kind] = [i for i in left if i not in leaving]
         return removed
 
     def _forget(
@@ -423,9 +524,55 @@ def insort_tail(items: list[Any], item: Any) -> None:
         bisect.insort(items, item)
 
 
-def _matches(entry: DeletedRecord, query: Query, lo: int | None, hi: int | None) -> bool:
+def _tail(items: list[str], start: int) -> Iterator[str]:
+    return map(items.__getitem__, range(start, len(items)))
+
+
+def _event_hits(
+    events: Mapping[str, _EventState],
+    stamps: Sequence[tuple[int, int, str]],
+    query: Query,
+    *,
+    lo: int | None,
+    hi: int | None,
+    after: Key | None,
+) -> Iterator[str]:
+    """The remaining ids of `query.kind` in the events of `stamps` that match, in search order.
+
+    `stamps` are (time, sequence, event id), oldest first. Events are walked newest first from
+    the cursor on, one time at a time; the events of one time are merged by id.
+    """
+    top = hi if after is None or (hi is not None and hi < after[0]) else after[0]
+    start = 0 if lo is None else bisect.bisect_left(stamps, (lo,))
+    end = len(stamps) if top is None else bisect.bisect_left(stamps, (top + 1,))
+    while end > start:
+        at = stamps[end - 1][0]
+        group_start = bisect.bisect_left(stamps, (at,), start, end)
+        lists = []
+        for _at, _seq, event_id in stamps[group_start:end]:
+            event = events[event_id]
+            if (
+                (query.event_ids is not None and event_id not in query.event_ids)
+                or (query.actor is not None and event.actor != query.actor)
+                or (query.actor_kind is not None and event.actor.kind is not query.actor_kind)
+            ):
+                continue
+            ids = event.remaining.get(query.kind)
+            if ids:
+                first = 0
+                if after is not None and at == after[0]:
+                    first = bisect.bisect_right(ids, after[1])
+                lists.append(_tail(ids, first))
+        if len(lists) == 1:
+            yield from lists[0]
+        elif lists:
+            yield from heapq.merge(*lists)
+        end = group_start
+
+
+def _matches(entry: DeletedRecord, query: Query, at: int, lo: int | None, hi: int | None) -> bool:
+    """Whether `entry`, deleted at `at` (microseconds), matches every filter of `query`."""
     data = entry.record.data
-    at = _micros(entry.deleted_at) if lo is not None or hi is not None else 0
     return (
         entry.kind == query.kind
         and (query.ids is None or entry.id in query.ids)

@@ -60,8 +60,8 @@ def actors(
         if value is not None and not isinstance(value, st.SearchStrategy):
             raise InvalidArgument(f"{name}={value!r} must be a strategy")
     return st.one_of(
-        (users or st.sampled_from(["ana", "bo", "cy"])).map(Actor.user),
-        (jobs or st.sampled_from(["J1", "J2"])).map(Actor.job),
+        (users if users is not None else st.sampled_from(["ana", "bo", "cy"])).map(Actor.user),
+        (jobs if jobs is not None else st.sampled_from(["J1", "J2"])).map(Actor.job),
         st.sampled_from(ALMA_SYSTEM_LABELS).map(Actor.system),
     )
 
@@ -71,16 +71,19 @@ def emptied_parents() -> st.SearchStrategy[EmptiedParents]:
     return st.sampled_from(EmptiedParents)
 
 
-@st.composite
-def hierarchies(draw: st.DrawFn, *, max_kinds: int = 5) -> Hierarchy:
+def hierarchies(*, max_kinds: int = 5) -> st.SearchStrategy[Hierarchy]:
     """Valid hierarchies: at least one top-level kind; kinds may nest under themselves.
 
     Args:
-        draw: supplied by hypothesis.
         max_kinds: the most kinds a hierarchy declares (at least 1).
     """
     if not isinstance(max_kinds, int) or max_kinds < 1:
         raise InvalidArgument(f"max_kinds={max_kinds!r} must be a positive integer")
+    return _hierarchies(max_kinds)
+
+
+@st.composite
+def _hierarchies(draw: st.DrawFn, max_kinds: int) -> Hierarchy:
     names = draw(st.lists(_NAMES, min_size=1, max_size=max_kinds, unique=True))
     parents: dict[str, list[str] | None] = {names[0]: None}
     for i, name in enumerate(names[1:], start=1):
@@ -91,16 +94,14 @@ def hierarchies(draw: st.DrawFn, *, max_kinds: int = 5) -> Hierarchy:
     return Hierarchy.declare(parents)
 
 
-@st.composite
 def catalogs(
-    draw: st.DrawFn,
     *,
     hierarchy: Hierarchy = ALMA,
     min_size: int = 0,
     max_size: int = 30,
     unique_fields: Mapping[str, Sequence[str]] | None = None,
     id_prefix: str = "r",
-) -> list[Record]:
+) -> st.SearchStrategy[list[Record]]:
     """Catalogs that obey `hierarchy`: lists of records, parents before children.
 
     Guarantees: ids are unique (``id_prefix`` followed by a number); every record's parent is an
@@ -109,7 +110,6 @@ def catalogs(
     valid input to `Catalog.add` and to any delete.
 
     Args:
-        draw: supplied by hypothesis.
         hierarchy: the kinds and their parents (default: Alma's).
         min_size: the fewest records.
         max_size: the most records.
@@ -128,6 +128,27 @@ def catalogs(
         name: sorted(k for k, spec in hierarchy.kinds.items() if name in spec.parents)
         for name in hierarchy.kinds
     }
+    return _catalogs(
+        min_size=min_size,
+        max_size=max_size,
+        fields=fields,
+        tops=tops,
+        below=below,
+        id_prefix=id_prefix,
+    )
+
+
+@st.composite
+def _catalogs(
+    draw: st.DrawFn,
+    *,
+    min_size: int,
+    max_size: int,
+    fields: Mapping[str, Sequence[str]],
+    tops: list[str],
+    below: Mapping[str, list[str]],
+    id_prefix: str,
+) -> list[Record]:
     size = draw(st.integers(min_size, max_size))
     records: list[Record] = []
     for n in range(size):

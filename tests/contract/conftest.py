@@ -1,0 +1,111 @@
+"""Store factories for the contract and differential tests: SQLite and PostgreSQL.
+
+Each factory returns an empty store on every call, as `run_store_contract` requires. PostgreSQL
+runs in a schema of its own, made for the test session and dropped after it; set
+``DELETED_REPO_POSTGRES_URL`` to use it, and ``DELETED_REPO_REQUIRE_POSTGRES=1`` to fail rather
+than skip when it cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import settings
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+
+from deleted_repo.stores.sql import SqlStore, metadata
+
+StoreFactory = Callable[[], SqlStore]
+
+POSTGRES_URL = "DELETED_REPO_POSTGRES_URL"
+REQUIRE_POSTGRES = "DELETED_REPO_REQUIRE_POSTGRES"
+
+
+def scaled(divisor: int) -> int:
+    """A share of the profile's ``max_examples``: state machines cost many calls per example."""
+    return max(2, settings().max_examples // divisor)
+
+
+def _reset(engine: Engine, schema: str | None) -> None:
+    """Empty every table, faster than dropping and creating them for each example."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{schema}"."{t.name}"' for t in metadata.sorted_tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY")
+        else:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def _factory(engine: Engine, schema: str | None = None) -> StoreFactory:
+    SqlStore(engine, schema=schema).create_schema()
+
+    def make() -> SqlStore:
+        store = SqlStore(engine, schema=schema)
+        _reset(engine, schema)
+        return store
+
+    return make
+
+
+@pytest.fixture
+def sqlite_file_stores(tmp_path: Path) -> Iterator[StoreFactory]:
+    """Empty stores in one SQLite database file."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    yield _factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_memory_stores() -> Iterator[StoreFactory]:
+    """Empty stores in one in-memory SQLite database, shared through a static pool."""
+    engine = sa.create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+    yield _factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    """An engine on the PostgreSQL server of ``DELETED_REPO_POSTGRES_URL``."""
+    required = os.environ.get(REQUIRE_POSTGRES) == "1"
+    url = os.environ.get(POSTGRES_URL)
+    if not url:
+        message = f"{POSTGRES_URL} is not set; PostgreSQL tests need a server"
+        if required:
+            pytest.fail(f"{message} ({REQUIRE_POSTGRES}=1)")
+        pytest.skip(message)
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as e:
+        engine.dispose()
+        message = f"PostgreSQL at {POSTGRES_URL} cannot be reached: {e}"
+        if required:
+            pytest.fail(f"{message} ({REQUIRE_POSTGRES}=1)")
+        pytest.skip(message)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(postgres_engine: Engine) -> Iterator[str]:
+    """A schema of this test session's own, dropped with all it holds at the end."""
+    schema = f"deleted_repo_test_{secrets.token_hex(4)}"
+    yield schema
+    with postgres_engine.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_stores(postgres_engine: Engine, postgres_schema: str) -> StoreFactory:
+    """Empty stores in this session's PostgreSQL schema."""
+    return _factory(postgres_engine, postgres_schema)

@@ -1,0 +1,155 @@
+"""Batch-first: the statements sent to the database do not grow with the records handled.
+
+Statements are counted with SQLAlchemy's ``before_cursor_execute`` event, so an executemany counts
+once, as it is one round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from deleted_repo import (
+    Actor,
+    ById,
+    DeletedRecord,
+    DeletedRepository,
+    DeletionEvent,
+    MemberRole,
+    Record,
+    Requester,
+)
+from deleted_repo.stores.sql import SqlStore
+
+from .conftest import Database
+
+HOME = "01UNI"
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+MANAGER = Requester(user_id="ana", institution=HOME, roles={"Repository Manager"})
+
+
+@contextmanager
+def counted(engine: sa.Engine) -> Iterator[list[str]]:
+    """Collect every statement sent through `engine` inside the block."""
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def repository(store: SqlStore) -> DeletedRepository:
+    return DeletedRepository(
+        catalog=store.catalog,
+        deleted=store.deleted,
+        jobs=store.jobs,
+        transactions=store,
+        clock=lambda: T0,
+    )
+
+
+def deleted_bib(store: SqlStore, bib: str, records: int) -> DeletedRepository:
+    """A bib, one holding and items, `records` in all, deleted together by one user."""
+    repo = repository(store)
+    holding = f"{bib}-h"
+    items = [
+        Record("item", f"{bib}-i{n}", holding, {"barcode": f"{bib}-{n}"})
+        for n in range(records - 2)
+    ]
+    store.catalog.add(HOME, [Record("bib", bib), Record("holding", holding, bib), *items])
+    repo.delete(HOME, [bib], actor=Actor.user("jdoe"))
+    return repo
+
+
+def statements_of(engine: sa.Engine, action: Callable[[], object]) -> list[str]:
+    with counted(engine) as statements:
+        action()
+    return statements
+
+
+def test_restore_statements_do_not_grow_with_records(db: Database, store: SqlStore) -> None:
+    """Planning and restoring 5,000 records sends as many statements as 50 records (R-P8 cap)."""
+    small = deleted_bib(store, "small", 50)
+    records = 5000
+    large = deleted_bib(store, "large", records)
+
+    def plan_and_restore(repo: DeletedRepository, bib: str) -> tuple[str, ...]:
+        plan = repo.plan(ById(kind="bib", id=bib), requester=MANAGER)
+        return repo.restore(plan, requester=MANAGER).restored
+
+    baseline = statements_of(db.engine, lambda: plan_and_restore(small, "small"))
+    measured = statements_of(db.engine, lambda: plan_and_restore(large, "large"))
+    assert len(measured) == len(baseline), (baseline, measured)
+    assert len(measured) < 60
+    assert len(store.catalog.get(HOME, [f"large-i{n}" for n in range(records - 2)])) == records - 2
+
+
+def _events(prefix: str, count: int, size: int) -> list[DeletionEvent]:
+    actor = Actor.job("J1")
+    events = []
+    for n in range(count):
+        ids = [f"{prefix}{n}-{k}" for k in range(size)]
+        members = [
+            DeletedRecord(
+                record=Record(
+                    "bib" if k == 0 else "holding",
+                    ident,
+                    None if k == 0 else ids[0],
+                    {"barcode": ident},
+                ),
+                role=MemberRole.ORIGIN if k == 0 else MemberRole.CASCADE,
+                origin_id=ids[0],
+                lineage=() if k == 0 else (ids[0],),
+                event_id=f"{prefix}{n}",
+                institution=HOME,
+                actor=actor,
+                deleted_at=T0 - timedelta(seconds=n),
+            )
+            for k, ident in enumerate(ids)
+        ]
+        events.append(
+            DeletionEvent(
+                id=f"{prefix}{n}",
+                institution=HOME,
+                actor=actor,
+                at=T0 - timedelta(seconds=n),
+                origins=[ids[0]],
+                members=members,
+            )
+        )
+    return events
+
+
+def test_add_events_is_one_insert_per_table(db: Database, store: SqlStore) -> None:
+    """Recording 2,000 events sends one executemany per table, as recording one does."""
+    store_with_fields = db.store(indexed_fields={"holding": ["barcode"]})
+    one = statements_of(db.engine, lambda: store_with_fields.deleted.add_events(_events("a", 1, 5)))
+    many = statements_of(
+        db.engine, lambda: store_with_fields.deleted.add_events(_events("b", 2000, 5))
+    )
+    inserts = [s for s in many if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 3
+    assert len(many) == len(one)
+
+
+def test_record_deletion_statements_do_not_grow_with_records(db: Database, store: SqlStore) -> None:
+    """Recording a deletion the host made sends as many statements for 2,000 records as for 3."""
+    repo = repository(store)
+
+    def record(prefix: str, size: int) -> None:
+        records = [Record("bib", prefix)] + [
+            Record("holding", f"{prefix}{n}", prefix) for n in range(size - 1)
+        ]
+        repo.record_deletion(HOME, records, actor=Actor.user("jdoe"))
+
+    assert len(statements_of(db.engine, lambda: record("x", 3))) == len(
+        statements_of(db.engine, lambda: record("y", 2000))
+    )

@@ -1,0 +1,322 @@
+"""Fault injection: a store that fails at the k-th write leaves no trace of the restore (R-E1).
+
+The catalog, the deleted repository and the job log of a `MemoryStore` are wrapped so that the
+k-th write call (add, remove, add_events, jobs.add) raises, before or after the write lands. For
+every k, the failed restore must leave all three exactly as they were, raise an error of our tree
+or the injected one, and a retry without faults must then succeed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from deleted_repo import (
+    Actor,
+    ById,
+    ByRange,
+    DeletedRecord,
+    DeletedRepoError,
+    DeletedRepository,
+    DeletionEvent,
+    IntegrityError,
+    Policy,
+    Record,
+    RecordNotFoundError,
+    Requester,
+    RestoreJob,
+    RestorePlan,
+    StorageError,
+)
+from deleted_repo.search import Cursor, Query, Window
+from deleted_repo.stores.memory import MemoryCatalog, MemoryDeletedStore, MemoryJobLog, MemoryStore
+
+INSTITUTION = "01UNI"
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+MANAGER = Requester(user_id="manager", institution=INSTITUTION, roles={"Repository Manager"})
+ANA = Actor.user("ana")
+KINDS = ("bib", "holding", "item", "representation", "file", "collection")
+
+CATALOG = [
+    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
+    Record("holding", "hol-1", "bib-1"),
+    Record("item", "itm-1", "hol-1", {"barcode": "B-1"}),
+    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
+    Record("holding", "hol-2", "bib-1"),
+    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
+    Record("representation", "rep-1", "bib-1"),
+    Record("file", "fil-1", "rep-1"),
+    Record("bib", "bib-2", None, {"title": "Walden"}),
+    Record("holding", "hol-3", "bib-2"),
+    Record("item", "itm-4", "hol-3", {"barcode": "B-4"}),
+    Record("collection", "col-1", None),
+    Record("collection", "col-2", "col-1"),
+]
+IDS = [r.id for r in CATALOG]
+
+
+class InjectedFault(Exception):
+    """The failure a faulty store raises; not one of ours, like a driver's error."""
+
+
+@attrs.define
+class Faults:
+    """Counts the write calls made through the wrapped stores; fails the `fail_at`-th one.
+
+    Attributes:
+        fail_at: the write call to fail (from 1), or None for none.
+        after: fail after the write landed, rather than before it.
+        error: makes the exception to raise.
+        calls: the write calls made since the last reset.
+        names: the name of every write call made.
+    """
+
+    fail_at: int | None = None
+    after: bool = False
+    error: Callable[[str], Exception] = InjectedFault
+    calls: int = 0
+    names: list[str] = attrs.Factory(list)
+
+    def write(self, name: str, apply: Callable[[], None]) -> None:
+        """Run one write `apply`, failing it if it is the chosen one."""
+        self.calls += 1
+        self.names.append(name)
+        chosen = self.calls == self.fail_at
+        if chosen and not self.after:
+            raise self.error(f"injected before {name} (write {self.calls})")
+        apply()
+        if chosen:
+            raise self.error(f"injected after {name} (write {self.calls})")
+
+
+@attrs.define
+class FaultyCatalog:
+    """A `MemoryCatalog` whose writes go through `Faults`."""
+
+    inner: MemoryCatalog
+    faults: Faults
+
+    def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
+        return self.inner.get(institution, ids)
+
+    def children(self, institution: str, parent_ids: Collection[str]) -> list[Record]:
+        return self.inner.children(institution, parent_ids)
+
+    def find_by_field(
+        self, institution: str, kind: str, field: str, values: Collection[Any]
+    ) -> dict[Any, str]:
+        return self.inner.find_by_field(institution, kind, field, values)
+
+    def add(self, institution: str, records: Sequence[Record]) -> None:
+        self.faults.write("catalog.add", lambda: self.inner.add(institution, records))
+
+    def remove(self, institution: str, ids: Collection[str]) -> None:
+        self.faults.write("catalog.remove", lambda: self.inner.remove(institution, ids))
+
+
+@attrs.define
+class FaultyDeletedStore:
+    """A `MemoryDeletedStore` whose writes go through `Faults`."""
+
+    inner: MemoryDeletedStore
+    faults: Faults
+
+    def add_events(self, events: Sequence[DeletionEvent]) -> None:
+        self.faults.write("deleted.add_events", lambda: self.inner.add_events(events))
+
+    def get(self, institution: str, ids: Collection[str]) -> dict[str, DeletedRecord]:
+        return self.inner.get(institution, ids)
+
+    def children(self, institution: str, parent_ids: Collection[str]) -> list[DeletedRecord]:
+        return self.inner.children(institution, parent_ids)
+
+    def find(
+        self, query: Query, *, after: Cursor | None = None, limit: int | None = None
+    ) -> list[DeletedRecord]:
+        return self.inner.find(query, after=after, limit=limit)
+
+    def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
+        return self.inner.latest_event(institution, actor, window)
+
+    def has_actor(self, institution: str, actor: Actor) -> bool:
+        return self.inner.has_actor(institution, actor)
+
+    def remove(self, institution: str, ids: Collection[str]) -> None:
+        self.faults.write("deleted.remove", lambda: self.inner.remove(institution, ids))
+
+
+@attrs.define
+class FaultyJobLog:
+    """A `MemoryJobLog` whose writes go through `Faults`."""
+
+    inner: MemoryJobLog
+    faults: Faults
+
+    def add(self, job: RestoreJob) -> None:
+        self.faults.write("jobs.add", lambda: self.inner.add(job))
+
+    def get(self, institution: str, job_id: str) -> RestoreJob | None:
+        return self.inner.get(institution, job_id)
+
+    def list(
+        self, institution: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[RestoreJob]:
+        return self.inner.list(institution, after=after, limit=limit)
+
+
+def build(
+    faults: Faults, policy: Policy | None = None, clock: Callable[[], datetime] = lambda: NOW
+) -> DeletedRepository:
+    """A repository over a faulty MemoryStore, with deterministic ids."""
+    store = MemoryStore()
+    numbers = itertools.count(1)
+    return DeletedRepository(
+        catalog=FaultyCatalog(store.catalog, faults),
+        deleted=FaultyDeletedStore(store.deleted, faults),
+        jobs=FaultyJobLog(store.jobs, faults),
+        transactions=store,
+        clock=clock,
+        policy=policy,
+        new_id=lambda: f"id-{next(numbers):04d}",
+    )
+
+
+def snapshot(repo: DeletedRepository) -> tuple[Any, ...]:
+    """Everything the three stores answer through their ports, for this test's records."""
+    catalog, deleted, jobs = repo.catalog, repo.deleted, repo.jobs
+    everything = Window(start=None, end=None)
+    actors = [ANA, Actor.user("bo"), Actor.job("J1")]
+    listed = jobs.list(INSTITUTION)
+    return (
+        catalog.get(INSTITUTION, IDS),
+        sorted(r.id for r in catalog.children(INSTITUTION, IDS)),
+        catalog.find_by_field(INSTITUTION, "item", "barcode", ["B-1", "B-2", "B-3", "B-4"]),
+        deleted.get(INSTITUTION, IDS),
+        sorted(d.id for d in deleted.children(INSTITUTION, IDS)),
+        [deleted.find(Query(institution=INSTITUTION, kind=k)) for k in KINDS],
+        deleted.find(Query(institution=INSTITUTION, kind="item", field=("barcode", "B-2"))),
+        [
+            (deleted.latest_event(INSTITUTION, a, everything), deleted.has_actor(INSTITUTION, a))
+            for a in actors
+        ],
+        listed,
+        [jobs.get(INSTITUTION, j.id) for j in listed],
+    )
+
+
+def settled(state: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A snapshot with its job ids blanked: a failed attempt may have used up an id."""
+    jobs = sorted((attrs.evolve(j, id="-") for j in state[-2]), key=lambda j: (j.at, j.batch))
+    return (*state[:-2], jobs)
+
+
+Scenario = Callable[[DeletedRepository], tuple[RestorePlan, int | None]]
+
+
+def items_of_a_bib(repo: DeletedRepository) -> tuple[RestorePlan, int | None]:
+    """A one-batch plan: the items of a deleted bib, with their holdings and the bib."""
+    repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
+    criteria = ByRange(kind="item", start=NOW - timedelta(days=1), end=NOW)
+    return repo.plan(criteria, requester=MANAGER), None
+
+
+def second_batch(repo: DeletedRepository) -> tuple[RestorePlan, int | None]:
+    """The second batch of a plan whose first batch already ran."""
+    repo.delete(INSTITUTION, ["bib-1", "bib-2"], actor=ANA)
+    criteria = ByRange(kind="bib", start=NOW - timedelta(days=1), end=NOW)
+    plan = repo.plan(criteria, requester=MANAGER, batches=True)
+    repo.restore(plan, requester=MANAGER, batch=1)
+    return plan, 2
+
+
+def whole_plan_of_batches(repo: DeletedRepository) -> tuple[RestorePlan, int | None]:
+    """Every batch of a batched plan: a failure stops it at the failing batch."""
+    repo.delete(INSTITUTION, ["col-1"], actor=ANA)
+    return repo.plan(ById(kind="collection", id="col-1"), requester=MANAGER, batches=True), 1
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "one batch": items_of_a_bib,
+    "second batch": second_batch,
+    "first batch of two": whole_plan_of_batches,
+}
+ERRORS: dict[str, Callable[[str], Exception]] = {
+    "driver error": InjectedFault,
+    "storage error": StorageError,
+    "integrity error": IntegrityError,
+    "not found": lambda message: RecordNotFoundError([message], state="deleted"),
+}
+CAP = Policy(max_records_per_job=6)
+
+
+def prepared(
+    scenario: Scenario, faults: Faults
+) -> tuple[DeletedRepository, RestorePlan, int | None]:
+    """A repository set up for `scenario`, with the write counter reset."""
+    repo = build(faults, CAP)
+    repo.catalog.add(INSTITUTION, CATALOG)
+    plan, batch = scenario(repo)
+    faults.calls = 0
+    return repo, plan, batch
+
+
+def writes_of(scenario: Scenario) -> tuple[int, tuple[Any, ...]]:
+    """Run `scenario`'s restore without faults: its write calls, and the state it leaves."""
+    faults = Faults()
+    repo, plan, batch = prepared(scenario, faults)
+    repo.restore(plan, requester=MANAGER, batch=batch)
+    return faults.calls, settled(snapshot(repo))
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before the write", "after the write"])
+@pytest.mark.parametrize("error", ERRORS.values(), ids=ERRORS.keys())
+@pytest.mark.parametrize("scenario", SCENARIOS.values(), ids=SCENARIOS.keys())
+def test_restore_failing_at_any_write_changes_nothing(
+    scenario: Scenario, error: Callable[[str], Exception], after: bool
+) -> None:
+    """R-E1: whichever write fails, catalog, deleted repository and job log are as before."""
+    writes, done = writes_of(scenario)
+    assert writes >= 3
+    for k in range(1, writes + 1):
+        faults = Faults()
+        repo, plan, batch = prepared(scenario, faults)
+        faults.fail_at, faults.after, faults.error = k, after, error
+        before = snapshot(repo)
+        with pytest.raises((DeletedRepoError, InjectedFault)):
+            repo.restore(plan, requester=MANAGER, batch=batch)
+        assert snapshot(repo) == before, f"write {k} left a trace"
+        faults.fail_at = None
+        repo.restore(plan, requester=MANAGER, batch=batch)
+        assert settled(snapshot(repo)) == done, f"retry after write {k} did not restore as planned"
+
+
+def test_every_write_of_a_restore_goes_through_the_ports() -> None:
+    """R-E1: a one-batch restore writes the catalog, the deleted repository and the job log."""
+    faults = Faults()
+    repo, plan, batch = prepared(items_of_a_bib, faults)
+    faults.names.clear()
+    repo.restore(plan, requester=MANAGER, batch=batch)
+    assert sorted(faults.names) == ["catalog.add", "deleted.remove", "jobs.add"]
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before the write", "after the write"])
+def test_purge_failing_changes_nothing(after: bool) -> None:
+    """R-R1, R-E1: a purge whose write fails purges nothing."""
+    faults = Faults()
+    now = [NOW]
+    repo = build(faults, clock=lambda: now[0])
+    repo.catalog.add(INSTITUTION, CATALOG)
+    repo.delete(INSTITUTION, ["rep-1"], actor=ANA)
+    now[0] += timedelta(days=91)
+    before = snapshot(repo)
+    faults.fail_at, faults.after, faults.calls = 1, after, 0
+    with pytest.raises(InjectedFault):
+        repo.purge(requester=MANAGER)
+    assert snapshot(repo) == before
+    faults.fail_at = None
+    assert repo.purge(requester=MANAGER).ids == ("fil-1",)
