@@ -203,11 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     table.row("records in the store", "", f"{built.records:,}", None)
     table.row("deletion events", "", f"{built.events:,}", None)
     build_limit = 60.0 * records / 1_000_000
+    spent, other = (
+        (built.cpu_seconds, built.seconds) if args.cpu else (built.seconds, built.cpu_seconds)
+    )
     table.row(
-        "build through the facade (wall)" + (", under tracemalloc" if args.tracemalloc else ""),
+        "build through the facade" + (", under tracemalloc" if args.tracemalloc else ""),
         f"< {build_limit:g} s",
-        f"{built.seconds:.1f} s",
-        None if args.tracemalloc else built.seconds < build_limit,
+        f"{spent:.1f} s",
+        None if args.tracemalloc else spent < build_limit,
+    )
+    table.row(
+        f"  the same build in {'wall' if args.cpu else 'CPU'} time", "", f"{other:.1f} s", None
     )
     memory_limit = 1.5 * GIB
     table.row(
@@ -216,7 +222,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{rss_after / MIB:,.0f} MiB",
         rss_after < memory_limit,
     )
-    table.row("  CPU time of the build", "", f"{built.cpu_seconds:.1f} s", None)
     table.row("  of which the build added", "", f"{(rss_after - rss_before) / MIB:,.0f} MiB", None)
     if traced is not None:
         table.row("peak traced Python heap (tracemalloc)", "", f"{traced / MIB:,.0f} MiB", None)
@@ -248,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, criteria in criteria_of(built).items():
         for limit in (1000, 50):
             hits = walk(repo, criteria, limit)
-            walked = timed(functools.partial(walk, repo, criteria, limit), 3, warmup=0, clock=clock)
+            walked = timed(functools.partial(walk, repo, criteria, limit), 5, warmup=0, clock=clock)
             table.time(
                 f"search by {name}: all {hits:,} hits in pages of {limit}", walked.median, 0.1
             )

@@ -66,7 +66,13 @@ from deleted_repo.search import (
     Window,
 )
 from deleted_repo.serialization import configure_converter, from_json, make_converter, to_json
-from deleted_repo.service import DeletedRepository, ListenerFailure, PurgeReport, RestoreResult
+from deleted_repo.service import (
+    DeletedRepository,
+    Deletion,
+    ListenerFailure,
+    PurgeReport,
+    RestoreResult,
+)
 
 try:
     __version__ = _version("deleted-repo")
@@ -93,6 +99,7 @@ __all__ = [
     "DeletedRecord",
     "DeletedRepoError",
     "DeletedRepository",
+    "Deletion",
     "DeletionEvent",
     "EmptiedParents",
     "Exclusion",

@@ -559,6 +559,14 @@ class Policy:
         factory=lambda: {"item": ("barcode",)}, converter=_fields
     )
 
+    def indexed_fields(self) -> dict[str, tuple[str, ...]]:
+        """The data fields a store should index, per kind: the unique and the searchable ones."""
+        fields: dict[str, tuple[str, ...]] = {}
+        for source in (self.unique_fields, self.searchable_fields):
+            for kind, names in source.items():
+                fields[kind] = tuple(dict.fromkeys((*fields.get(kind, ()), *names)))
+        return fields
+
     def expires(self, kind: str, deleted_at: datetime, now: datetime) -> bool:
         """Tell whether a `kind` record deleted at `deleted_at` is past its retention at `now`."""
         keep = self.retention.get(kind)

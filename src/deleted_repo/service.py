@@ -67,7 +67,7 @@ from deleted_repo.search import (
     resolve,
 )
 
-__all__ = ["DeletedRepository", "ListenerFailure", "PurgeReport", "RestoreResult"]
+__all__ = ["DeletedRepository", "Deletion", "ListenerFailure", "PurgeReport", "RestoreResult"]
 
 log = logging.getLogger("deleted_repo")
 
@@ -129,6 +129,57 @@ class PurgeReport:
     at: datetime
     ids: tuple[str, ...]
     counts: Mapping[str, int]
+
+
+@attrs.frozen
+class Deletion:
+    """One deletion the host has already made, for `DeletedRepository.record_deletions`.
+
+    The fields are the arguments of `DeletedRepository.record_deletion`, and are checked as it
+    checks them, when the deletion is recorded.
+
+    Attributes:
+        records: the deleted records, as they were just before deletion.
+        actor: who deleted them.
+        origins: the ids the action was asked to delete (default: every record whose parent is
+            not among `records`).
+        at: when they were deleted (default: the time of the call), timezone-aware.
+    """
+
+    records: Sequence[Record]
+    actor: Actor = attrs.field(kw_only=True)
+    origins: Collection[str] | None = attrs.field(default=None, kw_only=True)
+    at: datetime | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class _Recording:
+    """A deletion's checked arguments and its members' roles, before the state is read."""
+
+    by_id: dict[str, Record]
+    actor: Actor
+    at: datetime
+    origins: list[str]
+    roles: dict[str, MemberRole]
+    origin_of: dict[str, str]
+
+
+@attrs.frozen
+class _RecordingState:
+    """What recording deletions checks, read once for a batch.
+
+    Attributes:
+        active: the ids of the batch that are active.
+        deleted: the ids of the batch that are already deleted.
+        below: the active children of the batch's records, by parent.
+        known: the active or deleted records among the batch's outside parents and their
+            ancestors (deleted ones win).
+    """
+
+    active: Collection[str]
+    deleted: Collection[str]
+    below: Mapping[str, list[str]]
+    known: Mapping[str, Record]
 
 
 def _new_id() -> str:
@@ -232,7 +283,7 @@ class DeletedRepository:
         """A repository over a fresh `deleted_repo.stores.memory.MemoryStore`."""
         from deleted_repo.stores.memory import MemoryStore  # noqa: PLC0415 (the core does not need it)
 
-        store = MemoryStore()
+        store = MemoryStore((policy or Policy()).indexed_fields())
         return cls(
             catalog=store.catalog,
             deleted=store.deleted,
@@ -376,7 +427,7 @@ class DeletedRepository:
         """Record, as one event, records the host has already removed from its catalog (R-D1).
 
         Records standing below an origin get the cascade role; records standing above one get
-        the emptied-parent role.
+        the emptied-parent role. To record many deletions at once, use `record_deletions`.
 
         Args:
             institution: the institution of the records.
@@ -396,6 +447,84 @@ class DeletedRepository:
             HierarchyError: a record whose parent breaks the hierarchy or is unknown.
         """
         institution = _check_institution(institution)
+        recording = self._recording(records, actor, origins, at, self._now)
+        with self.transactions.transaction():
+            (event,) = self._record(institution, [recording])
+        return event
+
+    def record_deletions(
+        self, institution: str, deletions: Iterable[Deletion]
+    ) -> list[DeletionEvent]:
+        """Record many deletions the host has already made, one event each, in one transaction.
+
+        The bulk form of `record_deletion`, for capturing a host's deletions in batches: it
+        records what calling `record_deletion` for each deletion in turn would record (a
+        deletion sees the records of the earlier ones as deleted), but its checks read the
+        stores a fixed number of times whatever the batch's size, and the events are written
+        together. All or nothing: when a deletion fails, none is recorded, and the error is the
+        one `record_deletion` would raise for the first deletion that fails.
+
+        Args:
+            institution: the institution of every deletion.
+            deletions: the deletions, in the order they happened.
+
+        Returns:
+            The events recorded, one per deletion, in order; none for no deletion.
+
+        Raises:
+            InvalidInputError: `deletions` is not a collection of `Deletion`; or as
+                `record_deletion`, for the first deletion that fails.
+            HierarchyError: as `record_deletion`, for the first deletion that fails.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from deleted_repo import Actor, DeletedRepository, Deletion, Record
+            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+            >>> repo = DeletedRepository.in_memory(clock=lambda: now)
+            >>> events = repo.record_deletions(
+            ...     "01UNI",
+            ...     [
+            ...         Deletion([Record("bib", "991"), Record("holding", "221", "991")],
+            ...                  actor=Actor.user("jdoe")),
+            ...         Deletion([Record("bib", "992")], actor=Actor.job("WEED-7")),
+            ...     ],
+            ... )
+            >>> [[m.id for m in e.members] for e in events]
+            [['991', '221'], ['992']]
+        """
+        institution = _check_institution(institution)
+        if isinstance(deletions, Deletion) or not isinstance(deletions, Iterable):
+            raise InvalidInputError(
+                f"deletions must be a collection of Deletion, got {deletions!r}",
+                field="deletions",
+                value=deletions,
+            )
+        listed = list(deletions)
+        for d in listed:
+            if not isinstance(d, Deletion):
+                raise InvalidInputError(f"not a Deletion: {d!r}", field="deletions", value=d)
+        read: list[datetime] = []
+
+        def now() -> datetime:
+            if not read:
+                read.append(self._now())
+            return read[0]
+
+        recordings = [self._recording(d.records, d.actor, d.origins, d.at, now) for d in listed]
+        if not recordings:
+            return []
+        with self.transactions.transaction():
+            return self._record(institution, recordings)
+
+    def _recording(
+        self,
+        records: object,
+        actor: object,
+        origins: Collection[str] | None,
+        at: object,
+        now: Clock,
+    ) -> _Recording:
+        """Check one deletion's arguments and give its members their roles; read nothing."""
         actor = _check_actor(actor)
         if isinstance(records, Record) or not isinstance(records, Iterable):
             raise InvalidInputError("records must be a sequence of Record", field="records")
@@ -406,7 +535,7 @@ class DeletedRepository:
         by_id = {r.id: r for r in listed}
         _check_ids([r.id for r in listed], field="records")
         if at is None:
-            at = self._now()
+            at = now()
         elif not isinstance(at, datetime) or at.utcoffset() is None:
             raise InvalidInputError(
                 f"at must be a timezone-aware datetime, got {at!r}", field="at", value=at
@@ -422,21 +551,66 @@ class DeletedRepository:
                 f"origins not among the records: {strangers}", field="origins", value=strangers
             )
         roles, origin_of = self._roles(by_id, chosen)
-        with self.transactions.transaction():
-            self._check_recordable(institution, by_id)
-            event = self._event(
-                institution,
-                records=by_id,
-                roles=roles,
-                origin_of=origin_of,
-                actor=actor,
-                at=at,
-                origins=chosen,
-            )
-            self.deleted.add_events([event])
-        return event
+        return _Recording(by_id, actor, at, chosen, roles, origin_of)
 
-    def _check_recordable(self, institution: str, by_id: Mapping[str, Record]) -> None:
+    def _record(self, institution: str, recordings: Sequence[_Recording]) -> list[DeletionEvent]:
+        """Check each recording in turn against the state, as the earlier ones leave it; add all.
+
+        The state is read once for the whole batch: the records and their outside parents, the
+        active children of the records, then the ancestors of the parents, level by level.
+        """
+        ids = [i for rec in recordings for i in rec.by_id]
+        wanted = set(ids)
+        wanted.update(
+            parent
+            for rec in recordings
+            for r in rec.by_id.values()
+            if (parent := r.parent_id) is not None and parent not in rec.by_id
+        )
+        active = self.catalog.get(institution, wanted)
+        deleted = self.deleted.get(institution, wanted)
+        below: dict[str, list[str]] = defaultdict(list)
+        for child in self.catalog.children(institution, ids):
+            below[child.parent_id].append(child.id)  # type: ignore[index]
+        known: dict[str, Record] = dict(active)
+        known.update((i, d.record) for i, d in deleted.items())
+        looked = wanted
+        frontier = {p for r in known.values() if (p := r.parent_id) is not None} - looked
+        while frontier:
+            found: dict[str, Record] = dict(self.catalog.get(institution, frontier))
+            found.update((i, d.record) for i, d in self.deleted.get(institution, frontier).items())
+            known.update(found)
+            looked |= frontier
+            frontier = {p for r in found.values() if (p := r.parent_id) is not None} - looked
+        state = _RecordingState(active.keys(), deleted.keys(), below, known)
+        earlier: dict[str, Record] = {}
+        events = []
+        for rec in recordings:
+            lineage = self._check_recordable(rec.by_id, state, earlier)
+            events.append(
+                self._event(
+                    institution,
+                    records=rec.by_id,
+                    roles=rec.roles,
+                    origin_of=rec.origin_of,
+                    actor=rec.actor,
+                    at=rec.at,
+                    origins=rec.origins,
+                    lineage=lineage,
+                )
+            )
+            earlier.update(rec.by_id)
+        self.deleted.add_events(events)
+        return events
+
+    def _check_recordable(
+        self, by_id: Mapping[str, Record], state: _RecordingState, earlier: Mapping[str, Record]
+    ) -> dict[str, tuple[str, ...]]:
+        """Check one deletion against the state and the `earlier` deletions; its lineages.
+
+        Returns:
+            Each record's chain of ancestor ids, nearest first.
+        """
         ids = list(by_id)
         for r in by_id.values():
             self.hierarchy.spec(r.kind)
@@ -447,36 +621,52 @@ class DeletedRepository:
                     raise HierarchyError(f"records {sorted(seen)} are each other's ancestors")
                 seen.add(parent)
                 parent = by_id[parent].parent_id
-        active = self.catalog.get(institution, ids)
+        active = [i for i in ids if i in state.active]
         if active:
             raise InvalidInputError(
                 f"still active in the catalog: {sorted(active)}; remove them, or call delete()",
                 field="records",
                 value=sorted(active),
             )
-        deleted = self.deleted.get(institution, ids)
+        deleted = [i for i in ids if i in state.deleted or i in earlier]
         if deleted:
             raise InvalidInputError(
                 f"already deleted: {sorted(deleted)}", field="records", value=sorted(deleted)
             )
-        orphans = [c.id for c in self.catalog.children(institution, ids)]
+        orphans = [c for i in ids for c in state.below.get(i, ())]
         if orphans:
             raise InvalidInputError(
                 f"active records would be left under deleted ones: {sorted(orphans)}",
                 field="records",
                 value=sorted(orphans),
             )
-        outside = {r.parent_id for r in by_id.values() if r.parent_id and r.parent_id not in by_id}
-        kinds = {i: r.kind for i, r in self.catalog.get(institution, outside).items()}
-        kinds.update({i: d.kind for i, d in self.deleted.get(institution, outside).items()})
+
+        def record_of(ident: str) -> Record | None:
+            found = by_id.get(ident)
+            if found is None:
+                found = earlier.get(ident)
+            return state.known.get(ident) if found is None else found
+
         for r in by_id.values():
             parent = r.parent_id
-            if parent is None:
-                self.hierarchy.check_parent(r, None)
-            else:
-                self.hierarchy.check_parent(
-                    r, by_id[parent].kind if parent in by_id else kinds.get(parent)
-                )
+            above = None if parent is None else record_of(parent)
+            self.hierarchy.check_parent(r, None if above is None else above.kind)
+        # A chain depends only on the parent, so siblings share one tuple (memory, at scale).
+        by_parent: dict[str | None, tuple[str, ...]] = {None: ()}
+        chains: dict[str, tuple[str, ...]] = {}
+        for ident, r in by_id.items():
+            first = r.parent_id
+            shared = by_parent.get(first)
+            if shared is None:
+                chain: list[str] = []
+                parent = first
+                while parent is not None and parent not in chain:
+                    chain.append(parent)
+                    above = record_of(parent)
+                    parent = None if above is None else above.parent_id
+                shared = by_parent[first] = tuple(chain)
+            chains[ident] = shared
+        return chains
 
     @staticmethod
     def _roles(
@@ -522,8 +712,10 @@ class DeletedRepository:
         actor: Actor,
         at: datetime,
         origins: Sequence[str],
+        lineage: Mapping[str, tuple[str, ...]] | None = None,
     ) -> DeletionEvent:
-        lineage = self._lineages(institution, records)
+        if lineage is None:
+            lineage = self._lineages(institution, records)
         event_id = self._new_id()
         members = [
             DeletedRecord(

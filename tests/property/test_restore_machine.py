@@ -42,6 +42,7 @@ from deleted_repo import (
     EmptiedParents,
     MemberRole,
     Policy,
+    ReasonKind,
     Record,
     RecordNotFoundError,
     Requester,
@@ -215,7 +216,7 @@ class RestoreMachine(RuleBasedStateMachine):
                 or model.policy.expires(p.record.kind, now.at, model.now)
                 or claimed & set(model.unique_values(p.record))
                 or (parent is not None and parent not in inside and parent not in model.active)
-                or (p.reasons[0].kind.value == "target" and p.id not in hits)
+                or (p.reasons[0].kind is ReasonKind.TARGET and p.id not in hits)
             ):
                 return False
         return True
@@ -460,7 +461,7 @@ class RestoreMachine(RuleBasedStateMachine):
 
 
 RestoreMachine.TestCase.settings = settings(
-    settings.default,
+    max_examples=2 * settings().max_examples,
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -358,6 +358,16 @@ def test_restore_job_records_who_when_criteria_counts_and_outcomes(
     assert "B-2" in excluded["itm-2"]
 
 
+def test_restore_job_names_who_ran_the_plan(repo: DeletedRepository, manager: Requester) -> None:
+    """R-E3: a plan made by one manager may be run by another; the job names the one who ran it."""
+    plan = bib_plan(repo, manager)
+    colleague = Requester(
+        user_id="colleague", institution=INSTITUTION, roles={"Repository Manager"}
+    )
+    (job,) = repo.restore(plan, requester=colleague).jobs
+    assert (plan.requested_by, job.requested_by) == ("manager", "colleague")
+
+
 def test_restore_jobs_are_listed_newest_first_and_read_back(
     repo: DeletedRepository, clock: Clock, manager: Requester
 ) -> None:

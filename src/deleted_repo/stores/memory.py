@@ -2,8 +2,10 @@
 
 `MemoryStore` holds a catalog, a deleted repository and a restore-job log that share one
 transaction boundary. Every search goes through an index (by id, event, actor, job, institution
-and kind by deletion time, secondary field), so its cost grows with the hits, not the store.
-Transactions keep an undo journal: if the block raises, every write in it is reversed.
+and kind by deletion time, secondary field), so its cost grows with the hits, not the store;
+the indexes by time, actor and event are kept in search order, so a page of hits costs what it
+returns, wherever its cursor is. Transactions keep an undo journal: if the block raises, every
+write in it is reversed. docs/performance.md gives the figures at a million records.
 
 It is not thread-safe: use it from one thread at a time.
 """
@@ -24,7 +26,7 @@ import attrs
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import Actor, ActorKind, DeletedRecord, DeletionEvent, Record
+from deleted_repo.model import Actor, ActorKind, DeletedRecord, DeletionEvent, Policy, Record
 from deleted_repo.search import Cursor, Query, Window
 
 __all__ = ["MemoryCatalog", "MemoryDeletedStore", "MemoryJobLog", "MemoryStore"]
@@ -77,8 +79,10 @@ def _hashable(value: object) -> bool:
 class _IdsBy:
     """Ids by key, in any order. Most keys hold a few ids, so they are kept lean.
 
-    A key holds a bare id, then a tuple of up to `_FEW` ids, then a set: a set costs 216 bytes
-    even for one id, the bare id nothing more than its dict slot, a tuple of four 72 bytes.
+    A key holds a bare id, then a list of up to `_FEW` ids, then a set: a set costs 216 bytes
+    even for one id, the bare id nothing more than its dict slot, a list of four 88 bytes.
+    Lists, not tuples, because they change in place: a new tuple put in the dict would make
+    the garbage collector track the whole dict as young again and walk it, store-sized.
     """
 
     __slots__ = ("_held",)
@@ -86,7 +90,7 @@ class _IdsBy:
     _FEW = 8
 
     def __init__(self) -> None:
-        self._held: dict[Any, str | tuple[str, ...] | set[str]] = {}
+        self._held: dict[Any, str | list[str] | set[str]] = {}
 
     def get(self, key: Any) -> Collection[str]:
         held = self._held.get(key)
@@ -100,10 +104,13 @@ class _IdsBy:
             self._held[key] = ident
         elif isinstance(held, str):
             if held != ident:
-                self._held[key] = (held, ident)
-        elif isinstance(held, tuple):
+                self._held[key] = [held, ident]
+        elif isinstance(held, list):
             if ident not in held:
-                self._held[key] = (*held, ident) if len(held) < self._FEW else {*held, ident}
+                if len(held) < self._FEW:
+                    held.append(ident)
+                else:
+                    self._held[key] = {*held, ident}
         else:
             held.add(ident)
 
@@ -114,23 +121,28 @@ class _IdsBy:
         if isinstance(held, str):
             if held == ident:
                 del self._held[key]
-        elif isinstance(held, tuple):
+        elif isinstance(held, list):
             if ident in held:
-                k = held.index(ident)
-                left = held[:k] + held[k + 1 :]
-                self._held[key] = left[0] if len(left) == 1 else left
+                held.remove(ident)
+                if len(held) == 1:
+                    self._held[key] = held[0]
         else:
             held.discard(ident)
             if len(held) <= self._FEW:
-                self._held[key] = tuple(held)
+                self._held[key] = list(held)
 
 
 class _FieldIndex:
     """Ids by (kind, field, value), built on first use of a (kind, field) and kept up to date."""
 
-    def __init__(self, records: Callable[[], Iterator[Record]]) -> None:
+    def __init__(
+        self, records: Callable[[], Iterator[Record]], indexed: Mapping[str, Sequence[str]]
+    ) -> None:
         self._records = records
         self._by_field: dict[tuple[str, str], _IdsBy] = {}
+        for kind, fields in indexed.items():
+            for field in fields:
+                self.ensure(kind, field)
 
     def ensure(self, kind: str, field: str) -> _IdsBy:
         index = self._by_field.get((kind, field))
@@ -160,18 +172,29 @@ class _FieldIndex:
 
 
 class _CatalogShelf:
-    def __init__(self) -> None:
+    def __init__(self, indexed: Mapping[str, Sequence[str]]) -> None:
         self.records: dict[str, Record] = {}
         self.children = _IdsBy()
-        self.fields = _FieldIndex(lambda: iter(self.records.values()))
+        self.fields = _FieldIndex(lambda: iter(self.records.values()), indexed)
 
 
 class MemoryCatalog:
-    """An in-memory `deleted_repo.ports.Catalog`, for tests, examples and hosts with none."""
+    """An in-memory `deleted_repo.ports.Catalog`, for tests, examples and hosts with none.
 
-    def __init__(self, journal: _Journal | None = None) -> None:
+    Args:
+        journal: the undo journal shared with the other parts of a `MemoryStore`.
+        indexed_fields: per kind, the data fields indexed from the start (others are indexed on
+            first use); default: the policy's unique and searchable fields.
+    """
+
+    def __init__(
+        self,
+        journal: _Journal | None = None,
+        indexed_fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self._journal = journal or _Journal()
-        self._shelves: dict[str, _CatalogShelf] = defaultdict(_CatalogShelf)
+        indexed = Policy().indexed_fields() if indexed_fields is None else indexed_fields
+        self._shelves: dict[str, _CatalogShelf] = defaultdict(lambda: _CatalogShelf(indexed))
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
         """See `deleted_repo.ports.Catalog.get`."""
@@ -311,14 +334,14 @@ class _EventState:
 
 
 class _DeletedShelf:
-    def __init__(self) -> None:
+    def __init__(self, indexed: Mapping[str, Sequence[str]]) -> None:
         self.entries: dict[str, DeletedRecord] = {}
         self.children = _IdsBy()
         self.timelines: dict[str, _Timeline] = defaultdict(_Timeline)
         self.events: dict[str, _EventState] = {}
         self.by_actor: dict[Actor, list[tuple[int, int, str]]] = defaultdict(list)
         self.by_actor_kind: dict[ActorKind, list[tuple[int, int, str]]] = defaultdict(list)
-        self.fields = _FieldIndex(lambda: (e.record for e in self.entries.values()))
+        self.fields = _FieldIndex(lambda: (e.record for e in self.entries.values()), indexed)
 
 
 def _bounds(window: Window) -> tuple[int | None, int | None]:
@@ -328,11 +351,22 @@ def _bounds(window: Window) -> tuple[int | None, int | None]:
 
 
 class MemoryDeletedStore:
-    """An in-memory `deleted_repo.ports.DeletedStore`, indexed for every search."""
+    """An in-memory `deleted_repo.ports.DeletedStore`, indexed for every search.
 
-    def __init__(self, journal: _Journal | None = None) -> None:
+    Args:
+        journal: the undo journal shared with the other parts of a `MemoryStore`.
+        indexed_fields: per kind, the data fields indexed from the start (others are indexed on
+            first use); default: the policy's unique and searchable fields.
+    """
+
+    def __init__(
+        self,
+        journal: _Journal | None = None,
+        indexed_fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self._journal = journal or _Journal()
-        self._shelves: dict[str, _DeletedShelf] = defaultdict(_DeletedShelf)
+        indexed = Policy().indexed_fields() if indexed_fields is None else indexed_fields
+        self._shelves: dict[str, _DeletedShelf] = defaultdict(lambda: _DeletedShelf(indexed))
         self._seq = 0
 
     def add_events(self, events: Sequence[DeletionEvent]) -> None:
@@ -643,16 +677,21 @@ class MemoryJobLog:
 class MemoryStore:
     """A catalog, a deleted repository and a job log in memory, under one transaction boundary.
 
+    Args:
+        indexed_fields: per kind, the data fields indexed from the start, so the first search
+            by them (or conflict check on them) needs no scan; others are indexed on first use.
+            Default: the default policy's unique and searchable fields (an item's barcode).
+
     Attributes:
         catalog: the active records (`deleted_repo.ports.Catalog`).
         deleted: the deleted repository (`deleted_repo.ports.DeletedStore`).
         jobs: the restore-job log (`deleted_repo.ports.RestoreJobLog`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, indexed_fields: Mapping[str, Sequence[str]] | None = None) -> None:
         self._journal = _Journal()
-        self.catalog = MemoryCatalog(self._journal)
-        self.deleted = MemoryDeletedStore(self._journal)
+        self.catalog = MemoryCatalog(self._journal, indexed_fields)
+        self.deleted = MemoryDeletedStore(self._journal, indexed_fields)
         self.jobs = MemoryJobLog(self._journal)
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -275,15 +275,6 @@ def _json(value: object, ident: str) -> str:
         raise StorageError(f"the data of {ident!r} cannot be stored as JSON: {e}") from e
 
 
-def _default_indexed_fields() -> dict[str, tuple[str, ...]]:
-    policy = Policy()
-    fields: dict[str, tuple[str, ...]] = {}
-    for source in (policy.searchable_fields, policy.unique_fields):
-        for kind, names in source.items():
-            fields[kind] = tuple(dict.fromkeys((*fields.get(kind, ()), *names)))
-    return fields
-
-
 def _sqlite_begin(conn: Connection) -> None:
     """Emit BEGIN ourselves: pysqlite's own transaction handling is off (SQLAlchemy's recipe)."""
     fairy = conn.connection
@@ -383,7 +374,7 @@ class SqlStore:
         self.schema = schema
         self.dialect: str = bind.dialect.name
         self.indexed_fields: dict[str, tuple[str, ...]] = (
-            _default_indexed_fields()
+            Policy().indexed_fields()
             if indexed_fields is None
             else {kind: tuple(dict.fromkeys(fields)) for kind, fields in indexed_fields.items()}
         )
@@ -877,16 +868,19 @@ class SqlDeletedStore:
         s = self._store
         indexed = s.indexed_fields
         seen_events: set[tuple[str, str]] = set()
-        seen_ids: set[tuple[str, str]] = set()
+        seen_ids: dict[str, set[str]] = {}
         event_rows = []
         member_rows: list[tuple[Any, ...]] = []
-        field_rows = []
+        field_rows: list[tuple[str, str, str, str, str]] = []
         add_member = member_rows.append
+        # Siblings share their lineage tuple (see `DeletedRepository`): encode each once.
+        lineages: dict[tuple[str, ...], str] = {(): "[]"}
         for e in events:
             institution, event_id = e.institution, e.id
             if (institution, event_id) in seen_events:
                 raise IntegrityError(f"deletion event {event_id!r} is already recorded")
             seen_events.add((institution, event_id))
+            seen = seen_ids.setdefault(institution, set())
             at = _micros(e.at)
             kind, actor_id = e.actor.kind._value_, e.actor.id
             event_rows.append(
@@ -895,9 +889,13 @@ class SqlDeletedStore:
             for m in e.members:
                 r = m.record
                 ident = r.id
-                if (institution, ident) in seen_ids:
+                if ident in seen:
                     raise IntegrityError(f"record {ident!r} is already deleted")
-                seen_ids.add((institution, ident))
+                seen.add(ident)
+                lineage = m.lineage
+                encoded = lineages.get(lineage)
+                if encoded is None:
+                    encoded = lineages[lineage] = _json(list(lineage), ident)
                 add_member(
                     (
                         institution,
@@ -907,7 +905,7 @@ class SqlDeletedStore:
                         _json(r.data, ident),
                         m.role._value_,
                         m.origin_id,
-                        _json(m.lineage, ident) if m.lineage else "[]",
+                        encoded,
                         event_id,
                         kind,
                         actor_id,
@@ -915,7 +913,7 @@ class SqlDeletedStore:
                     )
                 )
                 if r.kind in indexed:
-                    field_rows.extend(s._field_rows(institution, r))
+                    field_rows += s._field_rows(institution, r)
         try:
             with s._session(write=True) as conn:
                 s._insert_many(conn, _event, event_rows)
