@@ -612,15 +612,19 @@ class DeletedRepository:
             Each record's chain of ancestor ids, nearest first.
         """
         ids = list(by_id)
+        declared = self.hierarchy.kinds
+        acyclic: set[str] = set()  # records whose chain leaves `by_id` without a loop
         for r in by_id.values():
-            self.hierarchy.spec(r.kind)
+            if r.kind not in declared:
+                self.hierarchy.spec(r.kind)
             seen = {r.id}
             parent = r.parent_id
-            while parent is not None and parent in by_id:
+            while parent is not None and parent in by_id and parent not in acyclic:
                 if parent in seen:
                     raise HierarchyError(f"records {sorted(seen)} are each other's ancestors")
                 seen.add(parent)
                 parent = by_id[parent].parent_id
+            acyclic |= seen
         active = [i for i in ids if i in state.active]
         if active:
             raise InvalidInputError(
@@ -683,10 +687,30 @@ class DeletedRepository:
                 parent = by_id[parent].parent_id
             return path
 
-        for ident in sorted(by_id):
-            if ident in roles:
+        # Below an origin: the nearest origin up the chain. A record's answer is its parent's
+        # when the parent is no origin, so each walk stops at the first record already answered.
+        chosen = frozenset(origins)
+        nearest: dict[str, str | None] = {}
+        for ident in by_id:
+            if ident in chosen:
                 continue
-            above = next((p for p in chain(ident) if roles.get(p) is MemberRole.ORIGIN), None)
+            if ident in nearest:
+                above = nearest[ident]
+            else:
+                walked: list[str] = []
+                parent = by_id[ident].parent_id
+                above = None
+                while parent is not None and parent in by_id and parent not in walked:
+                    if parent in chosen:
+                        above = parent
+                        break
+                    if parent in nearest:
+                        above = nearest[parent]
+                        break
+                    walked.append(parent)
+                    parent = by_id[parent].parent_id
+                nearest[ident] = above
+                nearest.update(dict.fromkeys(walked, above))
             if above is not None:
                 roles[ident], origin_of[ident] = MemberRole.CASCADE, above
         for ident in sorted(origins):
@@ -921,18 +945,21 @@ class DeletedRepository:
                 self.policy.restore_role,
                 detail=f"cannot restore a plan of institution {plan.institution!r}",
             )
-        numbers = range(1, len(plan.batches) + 1) if batch is None else [batch]
+        # A plan that restores nothing still runs as one (empty) job, so its exclusions are
+        # recorded (R-E3).
+        numbers = range(1, max(len(plan.batches), 1) + 1) if batch is None else [batch]
         jobs, failures = [], []
         for number in numbers:
             job, records = self._execute(plan, number, requester)
             jobs.append(job)
-            failures.extend(self._notify(job, records))
+            if records:
+                failures.extend(self._notify(job, records))
         return RestoreResult(tuple(jobs), tuple(failures))
 
     def _execute(
         self, plan: RestorePlan, number: int, requester: Requester
     ) -> tuple[RestoreJob, list[Record]]:
-        planned = plan.batch(number)
+        planned = plan.batch(number) if plan.batches or number != 1 else ()
         cap = self.policy.max_records_per_job
         if len(planned) > cap:
             raise InvalidPlanError(
@@ -953,7 +980,7 @@ class DeletedRepository:
             at=now,
             criteria=plan.criteria,
             batch=number,
-            batches=len(plan.batches),
+            batches=max(len(plan.batches), 1),
             counts=_kind_counts(records),
             outcomes=restored + excluded,
         )
@@ -961,8 +988,9 @@ class DeletedRepository:
             self._check_fresh(plan.institution, planned, now)
             self._check_targets(plan, planned, now)
             try:
-                self.catalog.add(plan.institution, records)
-                self.deleted.remove(plan.institution, ids)
+                if records:
+                    self.catalog.add(plan.institution, records)
+                    self.deleted.remove(plan.institution, ids)
             except (IntegrityError, RecordNotFoundError) as e:
                 # A concurrent restore got there first, between our check and our writes.
                 raise StalePlanError(ids, f"another restore changed these records ({e})") from e

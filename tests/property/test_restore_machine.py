@@ -337,8 +337,10 @@ class RestoreMachine(RuleBasedStateMachine):
             )
         ]
         self.delete_ids([old.id], actor, EmptiedParents.RETAIN)
+        holdings = sorted(i for i, r in model.active.items() if r.kind == "holding")
+        holding = data.draw(st.sampled_from(holdings), label="holding")
         ident = f"new-{next(self.fresh)}"
-        record = Record("item", ident, old.parent_id, {"title": ident, **old.data})
+        record = Record("item", ident, holding, {**old.data, "title": ident})
         self.repo.catalog.add(INSTITUTION, [record])
         model.active[ident] = record
         self.known.append(ident)

@@ -313,19 +313,22 @@ def test_a_batch_run_twice_is_stale(repo: DeletedRepository, manager: Requester)
     assert state(repo, list(plan.ids)) == before
 
 
-def test_plan_with_nothing_to_restore_runs_no_job(
+def test_plan_with_nothing_to_restore_records_an_empty_job(
     repo: DeletedRepository, clock: Clock, manager: Requester
 ) -> None:
-    """R-E3: a plan that restores nothing (everything excluded) changes nothing and records no job.
-
-    Decision: a restore job is one batch, and such a plan has none.
-    """
+    """R-E3: restoring a plan that restores nothing is still recorded, with its exclusions."""
     seeded(repo).delete(INSTITUTION, ["fil-1"], actor=ANA)
     clock.advance(days=91)
     plan = repo.plan(ById(kind="file", id="fil-1"), requester=manager)
-    before = state(repo)
-    assert repo.restore(plan, requester=manager).jobs == ()
-    assert state(repo) == before
+    catalog_before = repo.catalog.get(INSTITUTION, list(repo.deleted.get(INSTITUTION, ["fil-1"])))
+    deleted_before = repo.deleted.get(INSTITUTION, ["fil-1"])
+    (job,) = repo.restore(plan, requester=manager).jobs
+    assert job.restored == ()
+    assert job.counts == {}
+    assert [(o.id, o.outcome) for o in job.outcomes] == [("fil-1", Outcome.EXCLUDED)]
+    assert repo.restore_jobs(requester=manager) == [job]
+    assert repo.catalog.get(INSTITUTION, ["fil-1"]) == catalog_before
+    assert repo.deleted.get(INSTITUTION, ["fil-1"]) == deleted_before
 
 
 # R-E3 Every restore is recorded

@@ -200,21 +200,28 @@ _job = sa.Table(
 )
 sa.Index(f"ix_{_PREFIX}restore_job_time", _job.c.institution, _job.c.at, _job.c.id.desc())
 
+
+def _raw(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """A JSON column read as the driver gives it: `_loads` decodes it, faster than SQLAlchemy."""
+    return sa.type_coerce(column, sa.String).label(column.name)
+
+
 _DELETED_COLUMNS = (
     _deleted.c.id,
     _deleted.c.kind,
     _deleted.c.parent_id,
-    _deleted.c.data,
+    _raw(_deleted.c.data),
     _deleted.c.role,
     _deleted.c.origin_id,
-    _deleted.c.lineage,
+    _raw(_deleted.c.lineage),
     _deleted.c.event_id,
     _deleted.c.institution,
     _deleted.c.actor_kind,
     _deleted.c.actor_id,
     _deleted.c.deleted_at,
 )
-_CATALOG_COLUMNS = (_catalog.c.kind, _catalog.c.id, _catalog.c.parent_id, _catalog.c.data)
+_CATALOG_COLUMNS = (_catalog.c.kind, _catalog.c.id, _catalog.c.parent_id, _raw(_catalog.c.data))
+_ROLES = {role.value: role for role in MemberRole}
 
 _converter = make_converter()
 
@@ -225,6 +232,22 @@ def _micros(at: datetime) -> int:
 
 def _instant(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
+
+
+# The decoder's C scanner, without json.loads' whitespace handling: typeshed does not list it.
+_scan_json: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(value: Any) -> Any:
+    """Decode a JSON column as `json.loads` does; psycopg gives it decoded already."""
+    if not isinstance(value, str):
+        return value
+    try:
+        decoded, end = _scan_json(value, 0)
+    except StopIteration:
+        end = -1
+    # What we wrote starts with the value itself; anything else takes json.loads' path.
+    return decoded if end == len(value) else json.loads(value)
 
 
 def _field_key(value: object) -> str | None:
@@ -686,7 +709,7 @@ class SqlCatalog:
                 ),
                 {"ids": s._ids(wanted)},
             ).all()
-        found = {row[1]: Record(*row) for row in rows}
+        found = {row[1]: Record(row[0], row[1], row[2], _loads(row[3])) for row in rows}
         return {i: found[i] for i in wanted if i in found}
 
     def children(self, institution: str, parent_ids: Collection[str]) -> list[Record]:
@@ -703,7 +726,7 @@ class SqlCatalog:
                 ),
                 {"ids": s._ids(parents)},
             ).all()
-        return [Record(*row) for row in rows]
+        return [Record(kind, ident, parent, _loads(data)) for kind, ident, parent, data in rows]
 
     def find_by_field(
         self, institution: str, kind: str, field: str, values: Collection[Any]
@@ -817,25 +840,34 @@ def _remove(
 
 
 class _Rows:
-    """Builds `DeletedRecord` values from rows, sharing equal actors."""
+    """Builds `DeletedRecord` values from rows, sharing equal actors, times and lineages."""
 
     def __init__(self) -> None:
         self.actors: dict[tuple[str, str], Actor] = {}
+        self.instants: dict[int, datetime] = {}
+        self.lineages: dict[Any, tuple[str, ...]] = {}
 
     def __call__(self, row: Sequence[Any]) -> DeletedRecord:
         (ident, kind, parent, data, role, origin, lineage, event, inst, a_kind, a_id, at) = row
         actor = self.actors.get((a_kind, a_id))
         if actor is None:
             actor = self.actors[(a_kind, a_id)] = Actor(ActorKind(a_kind), a_id)
+        instant = self.instants.get(at)
+        if instant is None:
+            instant = self.instants[at] = _instant(at)
+        key = lineage if isinstance(lineage, str) else tuple(lineage)
+        chain = self.lineages.get(key)
+        if chain is None:
+            chain = self.lineages[key] = tuple(_loads(lineage))
         return DeletedRecord(
-            record=Record(kind, ident, parent, data),
-            role=MemberRole(role),
+            record=Record(kind, ident, parent, _loads(data)),
+            role=_ROLES[role],
             origin_id=origin,
-            lineage=lineage,
+            lineage=chain,
             event_id=event,
             institution=inst,
             actor=actor,
-            deleted_at=_instant(at),
+            deleted_at=instant,
         )
 
 
@@ -1005,7 +1037,7 @@ class SqlDeletedStore:
             for row in s._execute(conn, statement, params):
                 if limit is not None and len(found) >= limit:
                     break
-                if row.data.get(name, _ABSENT) == value:
+                if _loads(row.data).get(name, _ABSENT) == value:
                     found.append(build(row))
             return found
 
