@@ -41,6 +41,10 @@ Limits:
       (`StorageError`) when two writers meet. An in-memory database shared through one
       connection (``StaticPool``) gives every thread the same transaction.
     * Searches by a data field outside ``indexed_fields`` read every record of the kind.
+    * On PostgreSQL, a write the database refuses (a duplicate id, say: `IntegrityError`) makes
+      psycopg log one warning ("error ignored terminating Pipeline"), as its batched inserts run
+      in pipeline mode. The facade checks before it writes, so this happens only when another
+      writer races it or a host calls the ports directly with clashing ids.
 """
 
 from __future__ import annotations
