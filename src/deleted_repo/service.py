@@ -450,6 +450,7 @@ class DeletedRepository:
         recording = self._recording(records, actor, origins, at, self._now)
         with self.transactions.transaction():
             (event,) = self._record(institution, [recording])
+            self.deleted.add_events([event])
         return event
 
     def record_deletions(
@@ -462,7 +463,7 @@ class DeletedRepository:
         deletion sees the records of the earlier ones as deleted), but its checks read the
         stores a fixed number of times whatever the batch's size, and the events are written
         together. All or nothing: when a deletion fails, none is recorded, and the error is the
-        one `record_deletion` would raise for the first deletion that fails.
+        one the calls in turn would raise first.
 
         Args:
             institution: the institution of every deletion.
@@ -473,8 +474,9 @@ class DeletedRepository:
 
         Raises:
             InvalidInputError: `deletions` is not a collection of `Deletion`; or as
-                `record_deletion`, for the first deletion that fails.
-            HierarchyError: as `record_deletion`, for the first deletion that fails.
+                `record_deletion`, for the first deletion that fails; nothing is recorded.
+            HierarchyError: as `record_deletion`, for the first deletion that fails; nothing is
+                recorded.
 
         Example:
             >>> from datetime import datetime, timezone
@@ -510,11 +512,24 @@ class DeletedRepository:
                 read.append(self._now())
             return read[0]
 
-        recordings = [self._recording(d.records, d.actor, d.origins, d.at, now) for d in listed]
-        if not recordings:
-            return []
-        with self.transactions.transaction():
-            return self._record(institution, recordings)
+        recordings: list[_Recording] = []
+        events: list[DeletionEvent] = []
+        refused: InvalidInputError | None = None
+        for d in listed:
+            try:
+                recordings.append(self._recording(d.records, d.actor, d.origins, d.at, now))
+            except InvalidInputError as e:
+                # The deletions before it may fail first, against the state.
+                refused = e
+                break
+        if recordings:
+            with self.transactions.transaction():
+                events = self._record(institution, recordings)
+                if refused is None:
+                    self.deleted.add_events(events)
+        if refused is not None:
+            raise refused
+        return events
 
     def _recording(
         self,
@@ -554,12 +569,12 @@ class DeletedRepository:
         return _Recording(by_id, actor, at, chosen, roles, origin_of)
 
     def _record(self, institution: str, recordings: Sequence[_Recording]) -> list[DeletionEvent]:
-        """Check each recording in turn against the state, as the earlier ones leave it; add all.
+        """Check each recording in turn against the state, as the earlier ones leave it: events.
 
         The state is read once for the whole batch: the records and their outside parents, the
         active children of the records, then the ancestors of the parents, level by level.
         """
-        ids = [i for rec in recordings for i in rec.by_id]
+        ids = list(dict.fromkeys(i for rec in recordings for i in rec.by_id))
         wanted = set(ids)
         wanted.update(
             parent
@@ -600,7 +615,6 @@ class DeletedRepository:
                 )
             )
             earlier.update(rec.by_id)
-        self.deleted.add_events(events)
         return events
 
     def _check_recordable(
@@ -645,21 +659,25 @@ class DeletedRepository:
                 value=sorted(orphans),
             )
 
+        known = state.known
+
         def record_of(ident: str) -> Record | None:
+            # Outside this deletion, a record is one of the earlier deletions' or the state's.
             found = by_id.get(ident)
             if found is None:
                 found = earlier.get(ident)
-            return state.known.get(ident) if found is None else found
+            return known.get(ident) if found is None else found
 
-        for r in by_id.values():
-            parent = r.parent_id
-            above = None if parent is None else record_of(parent)
-            self.hierarchy.check_parent(r, None if above is None else above.kind)
+        kinds: dict[str | None, str | None] = {None: None}
         # A chain depends only on the parent, so siblings share one tuple (memory, at scale).
         by_parent: dict[str | None, tuple[str, ...]] = {None: ()}
         chains: dict[str, tuple[str, ...]] = {}
         for ident, r in by_id.items():
             first = r.parent_id
+            if first is not None and first not in kinds:
+                above = record_of(first)
+                kinds[first] = None if above is None else above.kind
+            self.hierarchy.check_parent(r, kinds[first])
             shared = by_parent.get(first)
             if shared is None:
                 chain: list[str] = []

@@ -55,10 +55,10 @@ import math
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -228,6 +228,8 @@ _CATALOG_COLUMNS = (_catalog.c.kind, _catalog.c.id, _catalog.c.parent_id, _raw(_
 _ROLES = {role.value: role for role in MemberRole}
 
 _converter = make_converter()
+_S = TypeVar("_S", bound=sa.Executable)
+_INSTITUTION: sa.BindParameter[str] = sa.bindparam("institution")
 
 
 def _micros(at: datetime) -> int:
@@ -412,6 +414,7 @@ class SqlStore:
         self._local = _Local()
         self._sql_dialect = bind.dialect
         self._inserts: dict[str, str] = {}
+        self._statements: dict[Hashable, Any] = {}
         self._dbapi_errors: tuple[type[BaseException], ...] = tuple(
             error
             for error in (getattr(bind.dialect.loaded_dbapi, "Error", None),)
@@ -627,6 +630,17 @@ class SqlStore:
         """Run `statement` in this store's schema (for the store's parts)."""
         return conn.execute(statement, parameters, execution_options=self._options)
 
+    def _cached(self, shape: Hashable, build: Callable[[], _S]) -> _S:
+        """The statement of `shape`, built by `build` the first time, then kept.
+
+        Building a statement and its cache key costs more than running a small query, so each
+        shape of statement is built once, its values left as parameters.
+        """
+        statement: _S | None = self._statements.get(shape)
+        if statement is None:
+            statement = self._statements[shape] = build()
+        return statement
+
     def _member(self, column: sa.ColumnElement[str], name: str) -> sa.ColumnElement[bool]:
         """`column` is one of the ids bound as `name` (see `ids`): one parameter, any count."""
         if self.dialect == "postgresql":
@@ -705,13 +719,15 @@ class SqlCatalog:
         if not wanted:
             return {}
         s = self._store
+        statement = s._cached(
+            "catalog.get",
+            lambda: sa.select(*_CATALOG_COLUMNS).where(
+                _catalog.c.institution == _INSTITUTION, s._member(_catalog.c.id, "ids")
+            ),
+        )
         with s._session(write=False) as conn:
             rows = s._execute(
-                conn,
-                sa.select(*_CATALOG_COLUMNS).where(
-                    _catalog.c.institution == institution, s._member(_catalog.c.id, "ids")
-                ),
-                {"ids": s._ids(wanted)},
+                conn, statement, {"institution": institution, "ids": s._ids(wanted)}
             ).all()
         found = {row[1]: Record(row[0], row[1], row[2], _loads(row[3])) for row in rows}
         return {i: found[i] for i in wanted if i in found}
@@ -722,13 +738,15 @@ class SqlCatalog:
         if not parents:
             return []
         s = self._store
+        statement = s._cached(
+            "catalog.children",
+            lambda: sa.select(*_CATALOG_COLUMNS).where(
+                _catalog.c.institution == _INSTITUTION, s._member(_catalog.c.parent_id, "ids")
+            ),
+        )
         with s._session(write=False) as conn:
             rows = s._execute(
-                conn,
-                sa.select(*_CATALOG_COLUMNS).where(
-                    _catalog.c.institution == institution, s._member(_catalog.c.parent_id, "ids")
-                ),
-                {"ids": s._ids(parents)},
+                conn, statement, {"institution": institution, "ids": s._ids(parents)}
             ).all()
         return [Record(kind, ident, parent, _loads(data)) for kind, ident, parent, data in rows]
 
@@ -750,19 +768,27 @@ class SqlCatalog:
         if not s._is_indexed(kind, field):
             return self._scan(institution, kind, field, keys)
         f = _catalog_field
-        with s._session(write=False) as conn:
-            rows = s._execute(
-                conn,
+        statement = s._cached(
+            "catalog.find_by_field",
+            lambda: (
                 sa.select(f.c.value, sa.func.min(f.c.record_id))
                 .where(
-                    f.c.institution == institution,
-                    f.c.kind == kind,
-                    f.c.field == field,
+                    f.c.institution == _INSTITUTION,
+                    f.c.kind == sa.bindparam("kind"),
+                    f.c.field == sa.bindparam("field"),
                     s._member(f.c.value, "ids"),
                 )
-                .group_by(f.c.value),
-                {"ids": s._ids(set(keys.values()))},
-            ).all()
+                .group_by(f.c.value)
+            ),
+        )
+        params = {
+            "institution": institution,
+            "kind": kind,
+            "field": field,
+            "ids": s._ids(set(keys.values())),
+        }
+        with s._session(write=False) as conn:
+            rows = s._execute(conn, statement, params).all()
         owners = dict(rows)
         return {value: owners[key] for value, key in keys.items() if key in owners}
 
@@ -822,25 +848,26 @@ def _remove(
     wanted = _distinct(ids)
     if not wanted:
         return
+    records = s._cached(
+        (table.name, "remove"),
+        lambda: (
+            sa.delete(table)
+            .where(table.c.institution == _INSTITUTION, s._member(table.c.id, "ids"))
+            .returning(table.c.id)
+        ),
+    )
+    values = s._cached(
+        (fields.name, "remove"),
+        lambda: sa.delete(fields).where(
+            fields.c.institution == _INSTITUTION, s._member(fields.c.record_id, "ids")
+        ),
+    )
+    params = {"institution": institution, "ids": s._ids(wanted)}
     with s._session(write=True) as conn:
-        gone = set(
-            s._execute(
-                conn,
-                sa.delete(table)
-                .where(table.c.institution == institution, s._member(table.c.id, "ids"))
-                .returning(table.c.id),
-                {"ids": s._ids(wanted)},
-            ).scalars()
-        )
+        gone = set(s._execute(conn, records, params).scalars())
         if len(gone) != len(wanted):
             raise RecordNotFoundError([i for i in wanted if i not in gone], state=state)
-        s._execute(
-            conn,
-            sa.delete(fields).where(
-                fields.c.institution == institution, s._member(fields.c.record_id, "ids")
-            ),
-            {"ids": s._ids(wanted)},
-        )
+        s._execute(conn, values, params)
 
 
 class _Rows:
@@ -908,7 +935,7 @@ class SqlDeletedStore:
         event_rows = []
         member_rows: list[tuple[Any, ...]] = []
         field_rows: list[tuple[str, str, str, str, str]] = []
-        add_member = member_rows.append
+        add_member, add_field = member_rows.append, field_rows.append
         # Siblings share their lineage tuple (see `DeletedRepository`): encode each once.
         lineages: dict[tuple[str, ...], str] = {(): "[]"}
         for e in events:
@@ -948,8 +975,12 @@ class SqlDeletedStore:
                         at,
                     )
                 )
-                if r.kind in indexed:
-                    field_rows += s._field_rows(institution, r)
+                names = indexed.get(r.kind)
+                if names:
+                    data = r.data
+                    for name in names:
+                        if name in data and (key := _field_key(data[name])) is not None:
+                            add_field((institution, ident, name, r.kind, key))
         try:
             with s._session(write=True) as conn:
                 s._insert_many(conn, _event, event_rows)
@@ -989,13 +1020,15 @@ class SqlDeletedStore:
         if not wanted:
             return {}
         s = self._store
+        statement = s._cached(
+            "deleted.get",
+            lambda: sa.select(*_DELETED_COLUMNS).where(
+                _deleted.c.institution == _INSTITUTION, s._member(_deleted.c.id, "ids")
+            ),
+        )
         with s._session(write=False) as conn:
             rows = s._execute(
-                conn,
-                sa.select(*_DELETED_COLUMNS).where(
-                    _deleted.c.institution == institution, s._member(_deleted.c.id, "ids")
-                ),
-                {"ids": s._ids(wanted)},
+                conn, statement, {"institution": institution, "ids": s._ids(wanted)}
             ).all()
         build = _Rows()
         found = {row[0]: build(row) for row in rows}
@@ -1007,13 +1040,15 @@ class SqlDeletedStore:
         if not parents:
             return []
         s = self._store
+        statement = s._cached(
+            "deleted.children",
+            lambda: sa.select(*_DELETED_COLUMNS).where(
+                _deleted.c.institution == _INSTITUTION, s._member(_deleted.c.parent_id, "ids")
+            ),
+        )
         with s._session(write=False) as conn:
             rows = s._execute(
-                conn,
-                sa.select(*_DELETED_COLUMNS).where(
-                    _deleted.c.institution == institution, s._member(_deleted.c.parent_id, "ids")
-                ),
-                {"ids": s._ids(parents)},
+                conn, statement, {"institution": institution, "ids": s._ids(parents)}
             ).all()
         return list(map(_Rows(), rows))
 
@@ -1026,12 +1061,10 @@ class SqlDeletedStore:
         the kind; every other search reads only through indexes.
         """
         s = self._store
-        search = self._search(query, after)
+        search = self._search(query, after, limit)
         if search is None:
             return []
         statement, params, unindexed = search
-        if limit is not None and unindexed is None:
-            statement = statement.limit(limit)
         build = _Rows()
         with s._session(write=False) as conn:
             if unindexed is None:
@@ -1046,41 +1079,83 @@ class SqlDeletedStore:
             return found
 
     def _search(
-        self, query: Query, after: Cursor | None
+        self, query: Query, after: Cursor | None, limit: int | None
     ) -> tuple[sa.Select[*tuple[Any, ...]], dict[str, Any], tuple[str, object] | None] | None:
-        """The statement and parameters of `query`, and a field left to filter; None: no hit."""
+        """The statement and parameters of `query`, and a field left to filter; None: no hit.
+
+        The statement depends only on which criteria are given (its shape), and is built once
+        per shape; the criteria's values are its parameters.
+        """
         s = self._store
-        d = _deleted
-        narrow: list[sa.ColumnElement[bool]] = [d.c.institution == query.institution]
-        params: dict[str, Any] = {}
-        for name, column, wanted in (
-            ("ids", d.c.id, query.ids),
-            ("event_ids", d.c.event_id, query.event_ids),
-        ):
+        lo, hi = _bounds(query.window)
+        actor_kind = query.actor.kind if query.actor is not None else query.actor_kind
+        params: dict[str, Any] = {
+            "institution": query.institution,
+            "kind": query.kind,
+            "lo": lo,
+            "hi": hi,
+            "actor_kind": None if actor_kind is None else actor_kind.value,
+            "actor_id": None if query.actor is None else query.actor.id,
+        }
+        for name, wanted in (("ids", query.ids), ("event_ids", query.event_ids)):
             if wanted is not None:
                 if not wanted:
                     return None
-                narrow.append(s._member(column, name))
                 params[name] = s._ids(sorted(wanted))
-        lo, hi = _bounds(query.window)
-        narrow.extend(self._actor_conditions(query, lo, hi))
         unindexed: tuple[str, object] | None = None
+        indexed = False
         if query.field is not None:
             name, value = query.field
             key = _field_key(value)
             if key is None:
                 return None
             if s._is_indexed(query.kind, name):
-                f = _deleted_field
-                holders = sa.select(f.c.record_id).where(
-                    f.c.institution == query.institution,
-                    f.c.kind == query.kind,
-                    f.c.field == name,
-                    f.c.value == key,
-                )
-                narrow.append(d.c.id.in_(holders))
+                indexed = True
+                params["field"], params["value"] = name, key
             else:
                 unindexed = (name, value)
+        if after is not None:
+            params["after_at"], params["after_id"] = _micros(after[0]), after[1]
+        if limit is not None and unindexed is None:
+            params["limit"] = limit
+        shape = (
+            "deleted.find",
+            *(name in params for name in ("ids", "event_ids", "after_at", "limit")),
+            actor_kind is not None,
+            query.actor is not None,
+            indexed,
+            lo is not None,
+            hi is not None,
+        )
+        statement = s._cached(shape, lambda: self._statement(shape))
+        return statement, {k: v for k, v in params.items() if v is not None}, unindexed
+
+    def _statement(self, shape: tuple[Any, ...]) -> sa.Select[*tuple[Any, ...]]:
+        """The search statement of `shape` (see `_search`), with its values as parameters."""
+        _, ids, event_ids, after, limit, by_kind, by_actor, field, lo, hi = shape
+        s = self._store
+        d = _deleted
+        narrow: list[sa.ColumnElement[bool]] = [d.c.institution == _INSTITUTION]
+        if ids:
+            narrow.append(s._member(d.c.id, "ids"))
+        if event_ids:
+            narrow.append(s._member(d.c.event_id, "event_ids"))
+        if by_kind:
+            narrow.append(d.c.actor_kind == sa.bindparam("actor_kind"))
+            if by_actor:
+                narrow.append(d.c.actor_id == sa.bindparam("actor_id"))
+            if not ids and not event_ids:
+                # Through the events' actor index: the records of those events are few.
+                narrow.append(d.c.event_id.in_(self._events_of(by_actor=by_actor, lo=lo, hi=hi)))
+        if field:
+            f = _deleted_field
+            holders = sa.select(f.c.record_id).where(
+                f.c.institution == _INSTITUTION,
+                f.c.kind == sa.bindparam("kind"),
+                f.c.field == sa.bindparam("field"),
+                f.c.value == sa.bindparam("value"),
+            )
+            narrow.append(d.c.id.in_(holders))
         kind: sa.ColumnElement[str] = d.c.kind
         at: sa.ColumnElement[int] = d.c.deleted_at
         if len(narrow) > 1:
@@ -1088,85 +1163,90 @@ class SqlDeletedStore:
             # from walking the kind's timeline instead, with its documented no-op expressions.
             kind = kind.concat(sa.literal_column("''"))
             at = at + sa.literal_column("0")
-        conditions = [*narrow, kind == query.kind]
-        if lo is not None:
-            conditions.append(at >= lo)
-        if hi is not None:
-            conditions.append(at <= hi)
-        if after is not None:
-            last = _micros(after[0])
+        conditions = [*narrow, kind == sa.bindparam("kind")]
+        if lo:
+            conditions.append(at >= sa.bindparam("lo", type_=_Micros))
+        if hi:
+            conditions.append(at <= sa.bindparam("hi", type_=_Micros))
+        if after:
+            last = sa.bindparam("after_at", type_=_Micros)
             conditions.append(at <= last)
-            conditions.append(sa.or_(at < last, d.c.id > after[1]))
+            conditions.append(sa.or_(at < last, d.c.id > sa.bindparam("after_id")))
         statement = sa.select(*_DELETED_COLUMNS).where(*conditions).order_by(at.desc(), d.c.id)
-        return statement, params, unindexed
-
-    def _actor_conditions(
-        self, query: Query, lo: int | None, hi: int | None
-    ) -> list[sa.ColumnElement[bool]]:
-        d = _deleted
-        actor_kind = query.actor.kind if query.actor is not None else query.actor_kind
-        if actor_kind is None:
-            return []
-        conditions = [d.c.actor_kind == actor_kind.value]
-        if query.actor is not None:
-            conditions.append(d.c.actor_id == query.actor.id)
-        if query.ids is None and query.event_ids is None:
-            # Through the events' actor index: the records of those events are few.
-            conditions.append(d.c.event_id.in_(self._events_of(query, actor_kind, lo, hi)))
-        return conditions
+        if limit:
+            statement = statement.limit(sa.bindparam("limit", type_=sa.Integer))
+        return statement
 
     @staticmethod
-    def _events_of(
-        query: Query, actor_kind: ActorKind, lo: int | None, hi: int | None
-    ) -> sa.Select[tuple[str]]:
+    def _events_of(*, by_actor: bool, lo: bool, hi: bool) -> sa.Select[tuple[str]]:
         """The ids of the events of the query's actor (or actor kind) inside its window."""
         e = _event
-        conditions = [e.c.institution == query.institution, e.c.actor_kind == actor_kind.value]
-        if query.actor is not None:
-            conditions.append(e.c.actor_id == query.actor.id)
-        if lo is not None:
-            conditions.append(e.c.at >= lo)
-        if hi is not None:
-            conditions.append(e.c.at <= hi)
+        conditions = [
+            e.c.institution == _INSTITUTION,
+            e.c.actor_kind == sa.bindparam("actor_kind"),
+        ]
+        if by_actor:
+            conditions.append(e.c.actor_id == sa.bindparam("actor_id"))
+        if lo:
+            conditions.append(e.c.at >= sa.bindparam("lo", type_=_Micros))
+        if hi:
+            conditions.append(e.c.at <= sa.bindparam("hi", type_=_Micros))
         return sa.select(e.c.id).where(*conditions)
 
     def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
         """See `deleted_repo.ports.DeletedStore.latest_event`."""
         s = self._store
-        e, d = _event, _deleted
-        conditions = [
-            e.c.institution == institution,
-            e.c.actor_kind == actor.kind.value,
-            e.c.actor_id == actor.id,
-            sa.exists().where(d.c.institution == e.c.institution, d.c.event_id == e.c.id),
-        ]
         lo, hi = _bounds(window)
-        if lo is not None:
-            conditions.append(e.c.at >= lo)
-        if hi is not None:
-            conditions.append(e.c.at <= hi)
-        statement = (
-            sa.select(e.c.id).where(*conditions).order_by(e.c.at.desc(), e.c.seq.desc()).limit(1)
-        )
+
+        def build() -> sa.Select[tuple[str]]:
+            e, d = _event, _deleted
+            conditions = [
+                e.c.institution == _INSTITUTION,
+                e.c.actor_kind == sa.bindparam("actor_kind"),
+                e.c.actor_id == sa.bindparam("actor_id"),
+                sa.exists().where(d.c.institution == e.c.institution, d.c.event_id == e.c.id),
+            ]
+            if lo is not None:
+                conditions.append(e.c.at >= sa.bindparam("lo", type_=_Micros))
+            if hi is not None:
+                conditions.append(e.c.at <= sa.bindparam("hi", type_=_Micros))
+            return (
+                sa.select(e.c.id)
+                .where(*conditions)
+                .order_by(e.c.at.desc(), e.c.seq.desc())
+                .limit(1)
+            )
+
+        statement = s._cached(("latest_event", lo is not None, hi is not None), build)
+        params: dict[str, Any] = {
+            "institution": institution,
+            "actor_kind": actor.kind.value,
+            "actor_id": actor.id,
+        }
+        params.update({k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None})
         with s._session(write=False) as conn:
-            found: str | None = s._execute(conn, statement).scalar()
+            found: str | None = s._execute(conn, statement, params).scalar()
         return found
 
     def has_actor(self, institution: str, actor: Actor) -> bool:
         """See `deleted_repo.ports.DeletedStore.has_actor`."""
         s = self._store
         e = _event
-        statement = (
-            sa.select(sa.literal(1))
-            .where(
-                e.c.institution == institution,
-                e.c.actor_kind == actor.kind.value,
-                e.c.actor_id == actor.id,
-            )
-            .limit(1)
+        statement = s._cached(
+            "has_actor",
+            lambda: (
+                sa.select(sa.literal(1))
+                .where(
+                    e.c.institution == _INSTITUTION,
+                    e.c.actor_kind == sa.bindparam("actor_kind"),
+                    e.c.actor_id == sa.bindparam("actor_id"),
+                )
+                .limit(1)
+            ),
         )
+        params = {"institution": institution, "actor_kind": actor.kind.value, "actor_id": actor.id}
         with s._session(write=False) as conn:
-            return s._execute(conn, statement).first() is not None
+            return s._execute(conn, statement, params).first() is not None
 
     def remove(self, institution: str, ids: Collection[str]) -> None:
         """See `deleted_repo.ports.DeletedStore.remove`."""
