@@ -586,7 +586,8 @@ class DeletedRepository:
         deleted = self.deleted.get(institution, wanted)
         below: dict[str, list[str]] = defaultdict(list)
         for child in self.catalog.children(institution, ids):
-            below[child.parent_id].append(child.id)  # type: ignore[index]
+            if child.parent_id is not None:
+                below[child.parent_id].append(child.id)
         known: dict[str, Record] = dict(active)
         known.update((i, d.record) for i, d in deleted.items())
         looked = wanted
