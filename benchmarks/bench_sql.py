@@ -27,6 +27,7 @@ target is missed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -35,10 +36,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,7 @@ class Spent:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.on = False
-        self.calls: Counter[str] = Counter()
+        self.calls: defaultdict[str, float] = defaultdict(float)
         self.inserts = 0.0
         sa.event.listen(engine, "before_cursor_execute", self._before)
         sa.event.listen(engine, "after_cursor_execute", self._after)
@@ -408,6 +409,57 @@ def floor_restore(con: sqlite3.Connection, built: Built) -> tuple[float, float]:
     return spent, cpu
 
 
+def capture_floor_rows(deletions: int) -> tuple[list[tuple[Any, ...]], ...]:
+    """The rows `deletions` whole-bib deletions add, prepared by hand for the capture floor.
+
+    The same shape as the background's (a bib, a holding and four items an event, items with a
+    barcode), with ids no deletion of the build uses.
+    """
+    ids = Ids(itertools.count(10**9))
+    at = (NOW - timedelta(days=3) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    events, members, fields = [], [], []
+    for n in range(deletions):
+        bib, holding, items = title_records(ids)
+        event = f"floor-{n}"
+        events.append((INSTITUTION, event, "user", "staff01", at, json.dumps([bib.id])))
+        for r in [bib, holding, *items]:
+            lineage = [] if r is bib else [bib.id] if r is holding else [holding.id, bib.id]
+            role = "origin" if r is bib else "cascade"
+            members.append(
+                (INSTITUTION, r.id, r.kind, r.parent_id, json.dumps(r.data), role, bib.id,
+                 json.dumps(lineage), event, "user", "staff01", at)
+            )  # fmt: skip
+            if r.kind == "item":
+                fields.append((INSTITUTION, r.id, "barcode", "item", "s" + r.data["barcode"]))
+    return events, members, fields
+
+
+def capture_floor(con: sqlite3.Connection, rounds: int, deletions: int) -> Timing:
+    """The capture floor: a hand-written sqlite3 script inserting prepared rows, rolled back.
+
+    One transaction per round, as `record_deletions` makes: an `executemany` into each of the
+    event, deleted and field tables (the rows `SqlStore` writes, with every index it keeps), on
+    the built file, then a rollback, so that the store is left as it was.
+    """
+    events, members, fields = capture_floor_rows(deletions)
+    statements = (
+        ("INSERT INTO deleted_repo_event (institution, id, actor_kind, actor_id, at, origins) "
+         "VALUES (?, ?, ?, ?, ?, ?)", events),
+        (f"INSERT INTO deleted_repo_deleted VALUES ({', '.join('?' * 12)})", members),
+        ("INSERT INTO deleted_repo_deleted_field VALUES (?, ?, ?, ?, ?)", fields),
+    )  # fmt: skip
+    times = []
+    for _ in range(rounds):
+        settle()
+        started = time.perf_counter()
+        con.execute("BEGIN IMMEDIATE")
+        for statement, rows in statements:
+            con.executemany(statement, rows)
+        times.append(time.perf_counter() - started)
+        con.execute("ROLLBACK")
+    return Timing(times)
+
+
 def measure(
     table: Table,
     name: str,
@@ -419,6 +471,7 @@ def measure(
     by_id_limit: float | None,
     restore_limit: float,
     floor: Callable[[Built], tuple[float, float]] | None = None,
+    capture_floor: Callable[[], Timing] | None = None,
     after_build: Callable[[], str] | None = None,
 ) -> None:
     """Build `store` and print its rows; `after_build` prepares the database, and says how."""
@@ -450,6 +503,12 @@ def measure(
         f"  record_deletion, one call a deletion ({built.single.records:,} records)",
         built.single.rate,
     )
+    if capture_floor is not None:
+        floor_rate = RECORDS_PER_EVENT * args.batch / capture_floor().median
+        table.rate("capture floor: hand-written sqlite3 inserts, median of 5", floor_rate)
+        if capture_target is not None:
+            left = f"{(1 / capture_target - 1 / floor_rate) * 1e6:.1f} us"
+            table.row("  what the target leaves beyond them, per record", "", left, None)
 
     by_id = timed_each(by_id_calls(built, 2000))
     table.time("search by id: median of 2,000 ids", by_id.median, by_id_limit)
@@ -484,7 +543,7 @@ def measure(
     table.time("plan + execute, slowest", max(total.times))
     calls = sum(spent.calls.values()) / args.rounds
     table.time("  of which in the store's port calls (SQL, rows <-> values)", calls)
-    for call, seconds in spent.calls.most_common(6):
+    for call, seconds in sorted(spent.calls.items(), key=lambda c: -c[1])[:6]:
         table.time(f"    {call}", seconds / args.rounds)
     table.time("  of which in the facade and planner (the rest)", total.median - calls)
     if floors:
@@ -523,6 +582,7 @@ def run_sqlite(table: Table, args: argparse.Namespace) -> None:
                 by_id_limit=0.005,
                 restore_limit=1.5,
                 floor=lambda built: floor_restore(con, built),
+                capture_floor=lambda: capture_floor(con, 5, args.batch),
             )
             table.row("database file", "", f"{path.stat().st_size / 2**20:,.0f} MiB", None)
         finally:

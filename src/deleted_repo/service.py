@@ -1004,8 +1004,7 @@ class DeletedRepository:
             outcomes=restored + excluded,
         )
         with self.transactions.transaction():
-            self._check_fresh(plan.institution, planned, now)
-            self._check_targets(plan, planned, now)
+            self._check_fresh(plan, planned, now)
             try:
                 if records:
                     self.catalog.add(plan.institution, records)
@@ -1016,37 +1015,36 @@ class DeletedRepository:
             self.jobs.add(job)
         return job, records
 
-    def _check_targets(
+    def _found_targets(
         self, plan: RestorePlan, planned: Sequence[PlannedRecord], now: datetime
-    ) -> None:
-        """Refuse a batch whose targets the plan's search no longer finds (R-P2, R-E2).
-
-        A plan's other reasons are checked when it is built; this ties its targets to its
-        criteria, so a plan edited after planning cannot restore what its search never found.
-        """
+    ) -> tuple[set[str], dict[str, DeletedRecord]]:
+        """The batch's targets, and those of them that the plan's search finds now."""
         targets = {p.id for p in planned if any(r.kind is ReasonKind.TARGET for r in p.reasons)}
         if not targets:
-            return
+            return targets, {}
         try:
             query = self._query(plan.criteria, plan.institution, now)
         except UnknownActorError as e:
             raise StalePlanError(sorted(targets), f"its search fails now ({e})") from e
         wanted = targets if query.ids is None else targets & query.ids
         found = self.deleted.find(attrs.evolve(query, ids=frozenset(wanted)))
-        lost = sorted(targets - {e.id for e in found})
-        if lost:
-            raise StalePlanError(lost, "the plan's search no longer finds these targets")
+        return targets, {e.id: e for e in found}
 
     def _check_fresh(
-        self, institution: str, planned: Sequence[PlannedRecord], now: datetime
+        self, plan: RestorePlan, planned: Sequence[PlannedRecord], now: datetime
     ) -> None:
-        """Refuse a batch the state no longer supports (R-E2).
+        """Refuse a batch the state no longer supports (R-P2, R-E2).
 
-        Every planned record must still be deleted, in the same event, with the same snapshot,
-        within its retention, and free of conflicts; its parent must be active or in the batch.
+        The plan's search must still find the batch's targets, so that a plan edited after
+        planning cannot restore what its search never found. Every planned record must still
+        be deleted, in the same event, with the same snapshot, within its retention, and free
+        of conflicts; its parent must be active or in the batch.
         """
+        institution = plan.institution
         ids = [p.id for p in planned]
-        current = self.deleted.get(institution, ids)
+        targets, found = self._found_targets(plan, planned, now)
+        # The search has read the targets it finds: read only the other records.
+        current = {**self.deleted.get(institution, [i for i in ids if i not in found]), **found}
         moved = [
             p.id
             for p in planned
@@ -1054,6 +1052,9 @@ class DeletedRepository:
         ]
         if moved:
             raise StalePlanError(moved, "these records are no longer deleted as planned")
+        lost = sorted(targets - found.keys())
+        if lost:
+            raise StalePlanError(lost, "the plan's search no longer finds these targets")
         expired = [
             p.id
             for p in planned

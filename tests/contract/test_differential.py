@@ -321,9 +321,9 @@ class Agreement(RuleBasedStateMachine):
         return read
 
 
-def _agree(adapter: tuple[str, Callable[[], StoreLike]]) -> None:
+def _agree(*adapters: tuple[str, Callable[[], StoreLike]]) -> None:
     class StoresAgree(Agreement):
-        factories = (("memory", MemoryStore), adapter)
+        factories = (("memory", MemoryStore), *adapters)
 
     run_state_machine_as_test(
         StoresAgree,
@@ -342,6 +342,8 @@ def test_sqlite_agrees_with_memory(sqlite_file_stores: StoreFactory) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_agrees_with_memory(postgres_stores: StoreFactory) -> None:
-    """A repository over PostgreSQL answers exactly as one over the in-memory store."""
-    _agree(("postgres", postgres_stores))
+def test_postgres_and_sqlite_agree_with_memory(
+    sqlite_file_stores: StoreFactory, postgres_stores: StoreFactory
+) -> None:
+    """Repositories over memory, SQLite and PostgreSQL, driven alike, answer alike."""
+    _agree(("sqlite", sqlite_file_stores), ("postgres", postgres_stores))

@@ -6,15 +6,18 @@ once, as it is one round trip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from deleted_repo import (
     Actor,
     ById,
+    ByUser,
     DeletedRecord,
     DeletedRepository,
     DeletionEvent,
@@ -22,6 +25,8 @@ from deleted_repo import (
     Record,
     Requester,
 )
+from deleted_repo.ports import DeletedStore
+from deleted_repo.search import Query
 from deleted_repo.stores.sql import SqlStore
 
 from .conftest import Database
@@ -90,6 +95,53 @@ def test_restore_statements_do_not_grow_with_records(db: Database, store: SqlSto
     assert len(measured) == len(baseline), (baseline, measured)
     assert len(measured) < 60
     assert len(store.catalog.get(HOME, [f"large-i{n}" for n in range(records - 2)])) == records - 2
+
+
+class CountedReads:
+    """A deleted store that counts, per id, the records its `get` and `find` return."""
+
+    def __init__(self, inner: DeletedStore) -> None:
+        self.inner = inner
+        self.reads: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def get(self, institution: str, ids: Collection[str]) -> dict[str, DeletedRecord]:
+        found = dict(self.inner.get(institution, ids))
+        self.reads.update(found.keys())
+        return found
+
+    def find(self, query: Query, **options: Any) -> list[DeletedRecord]:
+        found = list(self.inner.find(query, **options))
+        self.reads.update(e.id for e in found)
+        return found
+
+
+def test_a_restore_reads_each_planned_record_once(db: Database, store: SqlStore) -> None:
+    """Executing a plan reads each of its records from the deleted store once (R-E2's checks).
+
+    Its targets come from re-running the plan's search; the freshness check uses those, and
+    reads only the other records (here the bib's holding and items, deleted with it).
+    """
+    deleted_bib(store, "b1", 40)
+    items = [Record("item", f"u-{n}", "b1-h2") for n in range(30)]
+    store.catalog.add(HOME, [Record("holding", "b1-h2", "b2"), Record("bib", "b2"), *items])
+    counted_reads = CountedReads(store.deleted)
+    repo = DeletedRepository(
+        catalog=store.catalog,
+        deleted=cast("DeletedStore", counted_reads),
+        jobs=store.jobs,
+        transactions=store,
+        clock=lambda: T0,
+    )
+    repo.delete(HOME, [i.id for i in items], actor=Actor.user("bo"))
+    for criteria in (ById(kind="bib", id="b1"), ByUser(kind="item", user_id="bo")):
+        plan = repo.plan(criteria, requester=MANAGER)
+        counted_reads.reads.clear()
+        restored = repo.restore(plan, requester=MANAGER).restored
+        assert len(restored) in (40, 30)
+        assert counted_reads.reads == Counter(restored), criteria
 
 
 def _events(prefix: str, count: int, size: int) -> list[DeletionEvent]:

@@ -23,47 +23,13 @@ from deleted_repo import (
     UnknownKindError,
 )
 
+from .sample import ALL_IDS, ANA, BIB_2, CATALOG, COLLECTIONS, INSTITUTION, seeded
+
 if TYPE_CHECKING:
     from conftest import Clock
 
-INSTITUTION = "01UNI"
 OTHER = "02OTH"
-ANA = Actor.user("ana")
-
-BIB_1 = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1", {"call_number": "PS2384 .M6"}),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1", "title": "Moby Dick v.1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
-    Record("holding", "hol-2", "bib-1", {"call_number": "PS2384 .M6 c.2"}),
-    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
-    Record("portfolio", "por-1", "bib-1", {"title": "Moby Dick online"}),
-    Record("representation", "rep-1", "bib-1", {"label": "Scans"}),
-    Record("file", "fil-1", "rep-1", {"file_name": "p1.tif"}),
-    Record("file", "fil-2", "rep-1", {"file_name": "p2.tif"}),
-    Record("remote_representation", "rrp-1", "bib-1", {"label": "Remote scans"}),
-]
-"""A bib with every kind of inventory below it."""
-
-BIB_2 = [
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-3", "bib-2"),
-    Record("item", "itm-4", "hol-3", {"barcode": "B-4"}),
-]
-"""A bib with one holding holding one item."""
-
-COLLECTIONS = [
-    Record("collection", "col-1", None, {"title": "Rare books"}),
-    Record("collection", "col-2", "col-1", {"title": "Whaling"}),
-]
-
-CATALOG = BIB_1 + BIB_2 + COLLECTIONS
-ALL_IDS = [r.id for r in CATALOG]
-
-
-def seed(repo: DeletedRepository, institution: str = INSTITUTION) -> None:
-    """Put the whole test catalog in `institution`."""
-    repo.catalog.add(institution, CATALOG)
+"""A second institution, holding the same ids or none of them."""
 
 
 def active(repo: DeletedRepository, institution: str = INSTITUTION) -> set[str]:
@@ -99,7 +65,7 @@ def test_a_delete_action_records_one_event_with_its_header(
     repo: DeletedRepository, clock: Clock
 ) -> None:
     """R-D1: the event has an id, the actor, the clock's aware time, the institution, origins."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     assert (event.id, event.actor, event.at, event.institution, event.origins) == (
         "id-0001",
@@ -113,7 +79,7 @@ def test_a_delete_action_records_one_event_with_its_header(
 
 def test_each_member_holds_a_snapshot_of_its_record(repo: DeletedRepository) -> None:
     """R-D1: every deleted record keeps its data and parent id as they were at deletion."""
-    seed(repo)
+    seeded(repo)
     before = repo.catalog.get(INSTITUTION, below("bib-1"))
     event = repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     assert {m.id: m.record for m in event.members} == before
@@ -121,7 +87,7 @@ def test_each_member_holds_a_snapshot_of_its_record(repo: DeletedRepository) -> 
 
 def test_members_repeat_their_event_header(repo: DeletedRepository) -> None:
     """R-D1: each deleted record names its event, institution, actor and time."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["hol-1"], actor=ANA)
     headers = {(m.event_id, m.institution, m.actor, m.deleted_at) for m in event.members}
     assert headers == {(event.id, INSTITUTION, ANA, event.at)}
@@ -129,7 +95,7 @@ def test_members_repeat_their_event_header(repo: DeletedRepository) -> None:
 
 def test_members_list_parents_before_children(repo: DeletedRepository) -> None:
     """R-D1: an event lists every deleted record after its deleted parent."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["bib-1", "col-1"], actor=ANA)
     seen: set[str] = set()
     for m in event.members:
@@ -139,7 +105,7 @@ def test_members_list_parents_before_children(repo: DeletedRepository) -> None:
 
 def test_deleting_several_records_at_once_makes_one_event(repo: DeletedRepository) -> None:
     """R-D1: one action over a set is one event whose origins are the ids asked for."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["itm-4", "por-1", "col-2"], actor=ANA)
     assert event.origins == ("itm-4", "por-1", "col-2")
     assert {m.id for m in event.members} == {"itm-4", "por-1", "col-2"}
@@ -148,7 +114,7 @@ def test_deleting_several_records_at_once_makes_one_event(repo: DeletedRepositor
 
 def test_a_job_deleting_a_set_carries_the_job_id(repo: DeletedRepository) -> None:
     """R-D1: a job's deletion event carries the job id as its actor."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["itm-1", "itm-2"], actor=Actor.job("J-42"))
     assert event.actor == Actor.job("J-42")
     assert {m.actor for m in event.members} == {Actor.job("J-42")}
@@ -156,7 +122,7 @@ def test_a_job_deleting_a_set_carries_the_job_id(repo: DeletedRepository) -> Non
 
 def test_the_event_is_in_the_repository_at_once(repo: DeletedRepository) -> None:
     """R-D1: after a delete, each member is a deleted record of that event."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["hol-2"], actor=ANA)
     assert repo.deleted.get(INSTITUTION, ["hol-2", "itm-3"]) == {m.id: m for m in event.members}
 
@@ -168,7 +134,7 @@ def test_deleting_a_bib_deletes_its_whole_inventory_in_one_event(
     repo: DeletedRepository,
 ) -> None:
     """R-D2: holdings, items, portfolios, representations and files go with their bib."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     assert {m.id for m in event.members} == below("bib-1")
     assert {m.kind for m in event.members} == {
@@ -184,7 +150,7 @@ def test_deleting_a_bib_deletes_its_whole_inventory_in_one_event(
 
 def test_cascaded_records_name_their_origin(repo: DeletedRepository) -> None:
     """R-D2: records deleted below an origin have the cascade role and name the origin."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     cascaded = {(m.role, m.origin_id) for m in event.members if m.id != "bib-1"}
     assert cascaded == {(MemberRole.CASCADE, "bib-1")}
@@ -195,7 +161,7 @@ def test_a_cascade_leaves_the_catalog_and_spares_other_records(
     repo: DeletedRepository,
 ) -> None:
     """R-D2: the deleted subtree leaves the catalog; records outside it stay active."""
-    seed(repo)
+    seeded(repo)
     repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     assert active(repo) == set(ALL_IDS) - below("bib-1")
     assert deleted(repo) == below("bib-1")
@@ -203,7 +169,7 @@ def test_a_cascade_leaves_the_catalog_and_spares_other_records(
 
 def test_a_cascade_takes_only_active_descendants(repo: DeletedRepository) -> None:
     """R-D2: a descendant deleted earlier stays in its own event."""
-    seed(repo)
+    seeded(repo)
     first = repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     second = repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     assert "itm-1" not in {m.id for m in second.members}
@@ -212,7 +178,7 @@ def test_a_cascade_takes_only_active_descendants(repo: DeletedRepository) -> Non
 
 def test_nested_collections_cascade(repo: DeletedRepository) -> None:
     """R-D2: deleting a collection deletes the collections nested in it."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["col-1"], actor=ANA)
     assert roles(event) == {"col-1": MemberRole.ORIGIN, "col-2": MemberRole.CASCADE}
 
@@ -224,7 +190,7 @@ def test_deleting_the_last_item_with_delete_takes_holding_and_bib(
     repo: DeletedRepository,
 ) -> None:
     """R-D3: with emptied parents deleted, the last item takes its holding and bib along."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["itm-4"], actor=ANA, emptied_parents="delete")
     assert roles(event) == {
         "itm-4": MemberRole.ORIGIN,
@@ -243,7 +209,7 @@ def test_retaining_emptied_parents_keeps_holding_and_bib(
     repo: DeletedRepository, choice: str | EmptiedParents | None
 ) -> None:
     """R-D3: by default, or with ``retain``, the emptied holding and its bib stay active."""
-    seed(repo)
+    seeded(repo)
     if choice is None:
         event = repo.delete(INSTITUTION, ["itm-4"], actor=ANA)
     else:
@@ -254,7 +220,7 @@ def test_retaining_emptied_parents_keeps_holding_and_bib(
 
 def test_a_parent_with_other_active_children_is_not_emptied(repo: DeletedRepository) -> None:
     """R-D3: a holding that keeps an active item stays, even with emptied parents deleted."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["itm-1"], actor=ANA, emptied_parents="delete")
     assert [m.id for m in event.members] == ["itm-1"]
     assert {"hol-1", "bib-1"} <= active(repo)
@@ -264,7 +230,7 @@ def test_the_upward_cascade_stops_at_the_first_parent_still_in_use(
     repo: DeletedRepository,
 ) -> None:
     """R-D3: an emptied holding goes, but its bib with other inventory stays."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["itm-3"], actor=ANA, emptied_parents=EmptiedParents.DELETE)
     assert roles(event) == {"itm-3": MemberRole.ORIGIN, "hol-2": MemberRole.EMPTIED_PARENT}
     assert "bib-1" in active(repo)
@@ -272,7 +238,7 @@ def test_the_upward_cascade_stops_at_the_first_parent_still_in_use(
 
 def test_deleting_all_children_at_once_empties_their_parent(repo: DeletedRepository) -> None:
     """R-D3: a holding whose every item is deleted by one action is emptied by it."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["itm-1", "itm-2"], actor=ANA, emptied_parents="delete")
     assert roles(event) == {
         "itm-1": MemberRole.ORIGIN,
@@ -283,7 +249,7 @@ def test_deleting_all_children_at_once_empties_their_parent(repo: DeletedReposit
 
 def test_an_emptied_parent_is_recorded_with_its_snapshot(repo: DeletedRepository) -> None:
     """R-D3: an emptied parent is snapshotted like any deleted record."""
-    seed(repo)
+    seeded(repo)
     before = repo.catalog.get(INSTITUTION, ["hol-3", "bib-2"])
     event = repo.delete(INSTITUTION, ["itm-4"], actor=ANA, emptied_parents="delete")
     assert {m.id: m.record for m in event.members if m.id != "itm-4"} == before
@@ -304,7 +270,7 @@ def test_an_emptied_parent_is_recorded_with_its_snapshot(repo: DeletedRepository
 )
 def test_any_actor_may_delete(repo: DeletedRepository, actor: Actor) -> None:
     """R-D4: users, jobs and the system process under either label are recorded as given."""
-    seed(repo)
+    seeded(repo)
     event = repo.delete(INSTITUTION, ["por-1"], actor=actor)
     assert event.actor == actor
 
@@ -346,7 +312,7 @@ def test_a_bad_delete_names_the_id_and_changes_nothing(
     repo: DeletedRepository, manager: Requester, ids: list[str], offender: str
 ) -> None:
     """R-D5: a delete of an id not active here raises naming it; nothing is recorded."""
-    seed(repo)
+    seeded(repo)
     repo.catalog.add(OTHER, [Record("bib", "oth-1")])
     repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     before = _state(repo, manager)
@@ -360,7 +326,7 @@ def test_a_bad_delete_names_the_id_and_changes_nothing(
 
 def test_a_refused_delete_records_no_event(repo: DeletedRepository, manager: Requester) -> None:
     """R-D5: after a refused delete, the next event is the first one recorded."""
-    seed(repo)
+    seeded(repo)
     with pytest.raises(RecordNotFoundError):
         repo.delete(INSTITUTION, ["bib-2", "nope"], actor=ANA)
     event = repo.delete(INSTITUTION, ["bib-2"], actor=ANA)
@@ -374,8 +340,8 @@ def test_a_refused_delete_records_no_event(repo: DeletedRepository, manager: Req
 
 def test_a_delete_touches_only_its_institution(repo: DeletedRepository) -> None:
     """R-M3: the same id in another institution stays active when it is deleted here."""
-    seed(repo)
-    seed(repo, OTHER)
+    seeded(repo)
+    seeded(repo, OTHER)
     repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     assert active(repo, OTHER) == set(ALL_IDS)
     assert deleted(repo, OTHER) == set()
@@ -383,7 +349,7 @@ def test_a_delete_touches_only_its_institution(repo: DeletedRepository) -> None:
 
 def test_every_id_is_active_or_deleted_never_both(repo: DeletedRepository) -> None:
     """R-M4: after deletes, each id of the catalog is in exactly one state."""
-    seed(repo)
+    seeded(repo)
     repo.delete(INSTITUTION, ["hol-1"], actor=ANA)
     repo.delete(INSTITUTION, ["itm-4"], actor=ANA, emptied_parents="delete")
     assert active(repo) & deleted(repo) == set()
@@ -394,7 +360,7 @@ def test_a_restored_id_is_active_and_no_longer_deleted(
     repo: DeletedRepository, manager: Requester
 ) -> None:
     """R-M4: after a restore, the restored ids are active again and not deleted."""
-    seed(repo)
+    seeded(repo)
     repo.delete(INSTITUTION, ["hol-1"], actor=ANA)
     repo.restore(repo.plan(ById(kind="holding", id="hol-1"), requester=manager), requester=manager)
     assert deleted(repo) == set()
@@ -403,7 +369,7 @@ def test_a_restored_id_is_active_and_no_longer_deleted(
 
 def test_a_purged_id_is_gone(repo: DeletedRepository, manager: Requester, clock: Clock) -> None:
     """R-M4: a purged id is neither active nor deleted."""
-    seed(repo)
+    seeded(repo)
     repo.delete(INSTITUTION, ["fil-1"], actor=ANA)
     clock.advance(days=91)
     repo.purge(requester=manager)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from deleted_repo import (
-    Actor,
     AncestorPolicy,
     ById,
     ByRange,
@@ -28,50 +27,24 @@ from deleted_repo import (
     to_json,
 )
 
+from . import sample
+from .sample import ANA, BIB_1, BO, INSTITUTION
+
 if TYPE_CHECKING:
     from conftest import Clock
 
-INSTITUTION = "01UNI"
-ANA = Actor.user("ana")
-BO = Actor.user("bo")
+COL_3 = Record("collection", "col-3", "col-2", {"title": "Logbooks"})
+"""A third collection, nested in col-2, so that a restore walks up two collections (R-P4)."""
 
-BIB_1 = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1", {"call_number": "PS2384 .M6"}),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
-    Record("holding", "hol-2", "bib-1", {"call_number": "PS2384 .M6 c.2"}),
-    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
-    Record("portfolio", "por-1", "bib-1", {"title": "Moby Dick online"}),
-    Record("representation", "rep-1", "bib-1", {"label": "Scans", "handle": "hdl-1"}),
-    Record("file", "fil-1", "rep-1", {"file_name": "p1.tif"}),
-    Record("file", "fil-2", "rep-1", {"file_name": "p2.tif"}),
-    Record("remote_representation", "rrp-1", "bib-1", {"label": "Remote scans"}),
-]
-"""A bib with every kind of inventory below it."""
+CATALOG = [*sample.CATALOG, COL_3]
+"""The sample catalog with col-3: three collections, each nested in the one before."""
 
-BIB_2 = [
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-3", "bib-2"),
-    Record("item", "itm-4", "hol-3", {"barcode": "B-4"}),
-]
-"""A bib with one holding holding one item."""
-
-COLLECTIONS = [
-    Record("collection", "col-1", None, {"title": "Rare books"}),
-    Record("collection", "col-2", "col-1", {"title": "Whaling"}),
-    Record("collection", "col-3", "col-2", {"title": "Logbooks"}),
-]
-"""Three collections, each nested in the one before."""
-
-CATALOG = BIB_1 + BIB_2 + COLLECTIONS
 BIB_1_IDS = {r.id for r in BIB_1}
 
 
 def seeded(repo: DeletedRepository) -> DeletedRepository:
-    """Add the test catalog to `repo` and return it."""
-    repo.catalog.add(INSTITUTION, CATALOG)
-    return repo
+    """Add the test catalog, col-3 included, to `repo` and return it."""
+    return sample.seeded(repo, records=CATALOG)
 
 
 def reasons(plan: RestorePlan) -> dict[str, list[str]]:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from deleted_repo import (
-    Actor,
     ById,
     ByRange,
     DeletedRepository,
@@ -23,48 +22,13 @@ from deleted_repo import (
     StalePlanError,
 )
 
+from .sample import ALL_IDS, ANA, BIB_1, BO, CATALOG, INSTITUTION, seeded
+
 if TYPE_CHECKING:
     from conftest import Clock
 
-INSTITUTION = "01UNI"
-ANA = Actor.user("ana")
-BO = Actor.user("bo")
-
-BIB_1 = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1", {"call_number": "PS2384 .M6"}),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1", "title": "Moby Dick v.1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
-    Record("holding", "hol-2", "bib-1", {"call_number": "PS2384 .M6 c.2"}),
-    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
-    Record("portfolio", "por-1", "bib-1", {"title": "Moby Dick online"}),
-    Record("representation", "rep-1", "bib-1", {"label": "Scans"}),
-    Record("file", "fil-1", "rep-1", {"file_name": "p1.tif"}),
-    Record("file", "fil-2", "rep-1", {"file_name": "p2.tif"}),
-    Record("remote_representation", "rrp-1", "bib-1", {"label": "Remote scans"}),
-]
-"""A bib with every kind of inventory below it."""
-
-BIB_2 = [
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-3", "bib-2"),
-    Record("item", "itm-4", "hol-3", {"barcode": "B-4"}),
-]
-"""A bib with one holding holding one item."""
-
-COLLECTIONS = [
-    Record("collection", "col-1", None, {"title": "Rare books"}),
-    Record("collection", "col-2", "col-1", {"title": "Whaling"}),
-]
-
-CATALOG = BIB_1 + BIB_2 + COLLECTIONS
-IDS = [r.id for r in CATALOG] + ["itm-9", "big", "big-h"]
-
-
-def seeded(repo: DeletedRepository) -> DeletedRepository:
-    """Add the test catalog to `repo` and return it."""
-    repo.catalog.add(INSTITUTION, CATALOG)
-    return repo
+IDS = [*ALL_IDS, "itm-9", "big", "big-h"]
+"""The sample catalog's ids and those the tests add to it."""
 
 
 def state(repo: DeletedRepository, ids: list[str] = IDS) -> tuple[Any, ...]:
