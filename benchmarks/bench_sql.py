@@ -471,7 +471,7 @@ def measure(
     by_id_limit: float | None,
     restore_limit: float,
     floor: Callable[[Built], tuple[float, float]] | None = None,
-    capture_floor: Callable[[], Timing] | None = None,
+    floor_capture: Callable[[], Timing] | None = None,
     after_build: Callable[[], str] | None = None,
 ) -> None:
     """Build `store` and print its rows; `after_build` prepares the database, and says how."""
@@ -503,8 +503,8 @@ def measure(
         f"  record_deletion, one call a deletion ({built.single.records:,} records)",
         built.single.rate,
     )
-    if capture_floor is not None:
-        floor_rate = RECORDS_PER_EVENT * args.batch / capture_floor().median
+    if floor_capture is not None:
+        floor_rate = RECORDS_PER_EVENT * args.batch / floor_capture().median
         table.rate("capture floor: hand-written sqlite3 inserts, median of 5", floor_rate)
         if capture_target is not None:
             left = f"{(1 / capture_target - 1 / floor_rate) * 1e6:.1f} us"
@@ -582,7 +582,7 @@ def run_sqlite(table: Table, args: argparse.Namespace) -> None:
                 by_id_limit=0.005,
                 restore_limit=1.5,
                 floor=lambda built: floor_restore(con, built),
-                capture_floor=lambda: capture_floor(con, 5, args.batch),
+                floor_capture=lambda: capture_floor(con, 5, args.batch),
             )
             table.row("database file", "", f"{path.stat().st_size / 2**20:,.0f} MiB", None)
         finally:
