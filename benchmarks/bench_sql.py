@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -231,6 +232,24 @@ class Built:
         self.sample_items: list[str] = []
 
 
+@attrs.define
+class Parts:
+    """A store made of parts: wrapped ports over `base`, sharing its transaction."""
+
+    base: Any
+    catalog: Any
+    deleted: Any
+    jobs: Any
+
+    def transaction(self) -> Any:
+        """The base store's transaction."""
+        return self.base.transaction()
+
+    def index_fields(self, fields: Any) -> None:
+        """Tell the base store."""
+        self.base.index_fields(fields)
+
+
 def build(
     store: SqlStore, engine: sa.Engine, records: int, *, batch: int, seed: int = 2026
 ) -> Built:
@@ -242,10 +261,12 @@ def build(
     spent = Spent(engine)
     clock = Clock()
     repo = DeletedRepository(
-        catalog=spent.part(store.catalog, "catalog"),
-        deleted=spent.part(store.deleted, "deleted"),
-        jobs=spent.part(store.jobs, "jobs"),
-        transactions=store,
+        Parts(
+            store,
+            spent.part(store.catalog, "catalog"),
+            spent.part(store.deleted, "deleted"),
+            spent.part(store.jobs, "jobs"),
+        ),
         clock=clock,
         new_id=counter("ev"),
     )

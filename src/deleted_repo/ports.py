@@ -22,7 +22,7 @@ from deleted_repo.jobs import RestoreJob
 from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record
 from deleted_repo.search import Cursor, Query, Window
 
-__all__ = ["Catalog", "DeletedStore", "RestoreJobLog", "Transactions"]
+__all__ = ["Catalog", "DeletedStore", "RestoreJobLog", "Store"]
 
 
 class Catalog(Protocol):
@@ -130,12 +130,38 @@ class RestoreJobLog(Protocol):
         """
 
 
-class Transactions(Protocol):
-    """The transaction boundary shared by the catalog, the deleted store and the job log."""
+class Store(Protocol):
+    """Everything a `DeletedRepository` is built from: the three ports and their transaction.
+
+    `deleted_repo.stores.memory.MemoryStore` and `deleted_repo.stores.sql.SqlStore` are stores;
+    a host with its own catalog writes a small class that holds its catalog beside the
+    library's deleted store and job log, and opens one transaction over all three.
+    """
+
+    @property
+    def catalog(self) -> Catalog:
+        """The active records."""
+
+    @property
+    def deleted(self) -> DeletedStore:
+        """The deleted repository."""
+
+    @property
+    def jobs(self) -> RestoreJobLog:
+        """The audit of restore jobs."""
 
     def transaction(self) -> AbstractContextManager[None]:
         """Open a transaction: commit when the block ends, roll everything back if it raises.
 
-        Writes through the ports inside the block are all kept or all undone (R-E1). A
+        Writes through the three ports inside the block are all kept or all undone (R-E1). A
         transaction opened inside another joins it.
+        """
+
+    def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """Keep the data `fields` (per kind) indexed, so look-ups by their values need no scan.
+
+        `DeletedRepository` calls it once, when it is built, with its policy's unique and
+        searchable fields; it is the one place a store learns them. Searches and
+        `Catalog.find_by_field` must give the same answers for any field, indexed or not; a
+        store without field indexes may do nothing.
         """

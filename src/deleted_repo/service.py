@@ -48,7 +48,7 @@ from deleted_repo.planner import (
     plan_restore,
     unique_clashes,
 )
-from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Transactions
+from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.search import (
     Brief,
     ByField,
@@ -225,10 +225,9 @@ class DeletedRepository:
     """A deleted repository: records deletions, finds deleted records, plans and runs restores.
 
     Args:
-        catalog: the host's active records.
-        deleted: where deleted records are kept.
-        jobs: the restore-job log.
-        transactions: the transaction boundary spanning the three stores.
+        store: the catalog, the deleted repository and the restore-job log, under one
+            transaction boundary (`deleted_repo.ports.Store`); the repository tells it which
+            data fields its policy indexes.
         clock: returns the current time, timezone-aware; the core never reads the clock itself.
         hierarchy: which kind may be the parent of which (default: Alma's).
         policy: the rules' numbers and switches (default: Alma's values).
@@ -251,25 +250,35 @@ class DeletedRepository:
 
     def __init__(
         self,
+        store: Store,
         *,
-        catalog: Catalog,
-        deleted: DeletedStore,
-        jobs: RestoreJobLog,
-        transactions: Transactions,
         clock: Clock,
         hierarchy: Hierarchy = ALMA,
         policy: Policy | None = None,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
-        self.catalog = catalog
-        self.deleted = deleted
-        self.jobs = jobs
-        self.transactions = transactions
+        self.store = store
         self.hierarchy = hierarchy
         self.policy = policy if policy is not None else Policy()
         self._clock = clock
         self._new_id = new_id
         self._listeners: list[Listener] = []
+        store.index_fields(self.policy.indexed_fields())
+
+    @property
+    def catalog(self) -> Catalog:
+        """The store's active records."""
+        return self.store.catalog
+
+    @property
+    def deleted(self) -> DeletedStore:
+        """The store's deleted repository."""
+        return self.store.deleted
+
+    @property
+    def jobs(self) -> RestoreJobLog:
+        """The store's restore-job log."""
+        return self.store.jobs
 
     @classmethod
     def in_memory(
@@ -283,12 +292,8 @@ class DeletedRepository:
         """A repository over a fresh `deleted_repo.stores.memory.MemoryStore`."""
         from deleted_repo.stores.memory import MemoryStore  # noqa: PLC0415 (the core does not need it)
 
-        store = MemoryStore((policy or Policy()).indexed_fields())
         return cls(
-            catalog=store.catalog,
-            deleted=store.deleted,
-            jobs=store.jobs,
-            transactions=store,
+            MemoryStore(),
             clock=clock,
             hierarchy=hierarchy,
             policy=policy,
@@ -341,7 +346,7 @@ class DeletedRepository:
                 value=emptied_parents,
             ) from None
         now = self._now()
-        with self.transactions.transaction():
+        with self.store.transaction():
             return self._delete(institution, wanted, actor, emptied, now)
 
     def _delete(
@@ -448,7 +453,7 @@ class DeletedRepository:
         """
         institution = _check_institution(institution)
         recording = self._recording(records, actor, origins, at, self._now)
-        with self.transactions.transaction():
+        with self.store.transaction():
             (event,) = self._record(institution, [recording])
             self.deleted.add_events([event])
         return event
@@ -523,7 +528,7 @@ class DeletedRepository:
                 refused = e
                 break
         if recordings:
-            with self.transactions.transaction():
+            with self.store.transaction():
                 events = self._record(institution, recordings)
                 if refused is None:
                     self.deleted.add_events(events)
@@ -1003,7 +1008,7 @@ class DeletedRepository:
             counts=_kind_counts(records),
             outcomes=restored + excluded,
         )
-        with self.transactions.transaction():
+        with self.store.transaction():
             self._check_fresh(plan, planned, now)
             try:
                 if records:
@@ -1152,7 +1157,7 @@ class DeletedRepository:
             frontier = [c.id for c in below]
         ids = sorted(doomed)
         if ids:
-            with self.transactions.transaction():
+            with self.store.transaction():
                 self.deleted.remove(institution, ids)
         return PurgeReport(at=now, ids=tuple(ids), counts=count_kinds(doomed.values()))
 

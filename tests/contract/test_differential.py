@@ -46,8 +46,8 @@ from deleted_repo import (
     SearchPage,
     to_json,
 )
+from deleted_repo.ports import Store
 from deleted_repo.stores.memory import MemoryStore
-from deleted_repo.testing.contract import StoreLike
 from deleted_repo.testing.strategies import actors, catalogs
 
 from .conftest import StoreFactory, scaled
@@ -87,7 +87,7 @@ def _outcome(value: object) -> str:
 class Agreement(RuleBasedStateMachine):
     """One repository per store; every rule runs on all of them and compares the answers."""
 
-    factories: ClassVar[Sequence[tuple[str, Callable[[], StoreLike]]]]
+    factories: ClassVar[Sequence[tuple[str, Callable[[], Store]]]]
 
     def __init__(self) -> None:
         super().__init__()
@@ -96,10 +96,7 @@ class Agreement(RuleBasedStateMachine):
         for name, make in type(self).factories:
             store = make()
             self.repos[name] = DeletedRepository(
-                catalog=store.catalog,
-                deleted=store.deleted,
-                jobs=store.jobs,
-                transactions=store,
+                store,
                 clock=self.clock,
                 policy=POLICY,
                 new_id=map("id-{:04d}".format, itertools.count(1)).__next__,
@@ -321,7 +318,7 @@ class Agreement(RuleBasedStateMachine):
         return read
 
 
-def _agree(*adapters: tuple[str, Callable[[], StoreLike]]) -> None:
+def _agree(*adapters: tuple[str, Callable[[], Store]]) -> None:
     class StoresAgree(Agreement):
         factories = (("memory", MemoryStore), *adapters)
 

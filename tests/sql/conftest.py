@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -36,9 +35,17 @@ class Database:
     schema: str | None
     engines: list[sa.Engine] = field(default_factory=list)
 
-    def store(self, bind: sa.Engine | sa.Connection | None = None, **options: Any) -> SqlStore:
+    def store(
+        self,
+        bind: sa.Engine | sa.Connection | None = None,
+        *,
+        indexed_fields: dict[str, list[str]] | None = None,
+    ) -> SqlStore:
         """A store on this database (its tables are not created)."""
-        return SqlStore(self.engine if bind is None else bind, schema=self.schema, **options)
+        store = SqlStore(self.engine if bind is None else bind, schema=self.schema)
+        if indexed_fields is not None:
+            store.index_fields(indexed_fields)
+        return store
 
     def new_engine(self) -> sa.Engine:
         """Another engine on the same database, disposed of after the test."""

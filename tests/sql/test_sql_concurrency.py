@@ -35,10 +35,7 @@ ROUNDS = 12
 
 def repository(store: SqlStore) -> DeletedRepository:
     return DeletedRepository(
-        catalog=store.catalog,
-        deleted=store.deleted,
-        jobs=store.jobs,
-        transactions=store,
+        store,
         clock=lambda: T0,
     )
 

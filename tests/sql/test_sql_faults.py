@@ -43,10 +43,7 @@ MANAGER = Requester(user_id="ana", institution=HOME, roles={"Repository Manager"
 
 def repository(store: SqlStore) -> DeletedRepository:
     return DeletedRepository(
-        catalog=store.catalog,
-        deleted=store.deleted,
-        jobs=store.jobs,
-        transactions=store,
+        store,
         clock=lambda: T0,
     )
 

@@ -82,10 +82,7 @@ def abandoned(transactions: SqlStore, *steps: Callable[[], object]) -> None:
 def repository(store: SqlStore | MemoryStore, now: datetime = T0) -> DeletedRepository:
     ids = iter(range(1, 10_000))
     return DeletedRepository(
-        catalog=store.catalog,
-        deleted=store.deleted,
-        jobs=store.jobs,
-        transactions=store,
+        store,
         clock=lambda: now,
         new_id=lambda: f"id-{next(ids):04d}",
     )

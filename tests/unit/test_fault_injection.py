@@ -169,6 +169,22 @@ class FaultyJobLog:
         return self.inner.list(institution, after=after, limit=limit)
 
 
+@attrs.define
+class Parts:
+    """A store made of parts: wrapped ports over `base`, sharing its transaction."""
+
+    base: Any
+    catalog: Any
+    deleted: Any
+    jobs: Any
+
+    def transaction(self) -> Any:
+        return self.base.transaction()
+
+    def index_fields(self, fields: Any) -> None:
+        self.base.index_fields(fields)
+
+
 def build(
     faults: Faults, policy: Policy | None = None, clock: Callable[[], datetime] = lambda: NOW
 ) -> DeletedRepository:
@@ -176,10 +192,12 @@ def build(
     store = MemoryStore()
     numbers = itertools.count(1)
     return DeletedRepository(
-        catalog=FaultyCatalog(store.catalog, faults),
-        deleted=FaultyDeletedStore(store.deleted, faults),
-        jobs=FaultyJobLog(store.jobs, faults),
-        transactions=store,
+        Parts(
+            store,
+            FaultyCatalog(store.catalog, faults),
+            FaultyDeletedStore(store.deleted, faults),
+            FaultyJobLog(store.jobs, faults),
+        ),
         clock=clock,
         policy=policy,
         new_id=lambda: f"id-{next(numbers):04d}",

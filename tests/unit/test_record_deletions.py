@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -52,16 +53,34 @@ def counted(calls: Counter[str], name: str, part: Any) -> Any:
     return Counted()
 
 
+@attrs.define
+class Parts:
+    """A store made of parts: wrapped ports over `base`, sharing its transaction."""
+
+    base: Any
+    catalog: Any
+    deleted: Any
+    jobs: Any
+
+    def transaction(self) -> Any:
+        return self.base.transaction()
+
+    def index_fields(self, fields: Any) -> None:
+        self.base.index_fields(fields)
+
+
 def repository(calls: Counter[str] | None = None) -> DeletedRepository:
     """A repository over a fresh in-memory store with a fixed clock and numbered ids."""
     store = MemoryStore()
     numbers = iter(range(1, 10_000))
     seen: Counter[str] = Counter() if calls is None else calls
     return DeletedRepository(
-        catalog=counted(seen, "catalog", store.catalog),
-        deleted=counted(seen, "deleted", store.deleted),
-        jobs=store.jobs,
-        transactions=store,
+        Parts(
+            store,
+            counted(seen, "catalog", store.catalog),
+            counted(seen, "deleted", store.deleted),
+            store.jobs,
+        ),
         clock=lambda: START,
         new_id=lambda: f"ev-{next(numbers)}",
     )

@@ -183,18 +183,20 @@ class MemoryCatalog:
 
     Args:
         journal: the undo journal shared with the other parts of a `MemoryStore`.
-        indexed_fields: per kind, the data fields indexed from the start (others are indexed on
-            first use); default: the policy's unique and searchable fields.
     """
 
-    def __init__(
-        self,
-        journal: _Journal | None = None,
-        indexed_fields: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
+    def __init__(self, journal: _Journal | None = None) -> None:
         self._journal = journal or _Journal()
-        indexed = Policy().indexed_fields() if indexed_fields is None else indexed_fields
-        self._shelves: dict[str, _CatalogShelf] = defaultdict(lambda: _CatalogShelf(indexed))
+        self._indexed: Mapping[str, Sequence[str]] = Policy().indexed_fields()
+        self._shelves: dict[str, _CatalogShelf] = defaultdict(lambda: _CatalogShelf(self._indexed))
+
+    def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """Index `fields` (per kind) from now on; see `deleted_repo.ports.Store.index_fields`."""
+        self._indexed = {kind: tuple(names) for kind, names in fields.items()}
+        for shelf in self._shelves.values():
+            for kind, names in self._indexed.items():
+                for name in names:
+                    shelf.fields.ensure(kind, name)
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
         """See `deleted_repo.ports.Catalog.get`."""
@@ -355,19 +357,21 @@ class MemoryDeletedStore:
 
     Args:
         journal: the undo journal shared with the other parts of a `MemoryStore`.
-        indexed_fields: per kind, the data fields indexed from the start (others are indexed on
-            first use); default: the policy's unique and searchable fields.
     """
 
-    def __init__(
-        self,
-        journal: _Journal | None = None,
-        indexed_fields: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
+    def __init__(self, journal: _Journal | None = None) -> None:
         self._journal = journal or _Journal()
-        indexed = Policy().indexed_fields() if indexed_fields is None else indexed_fields
-        self._shelves: dict[str, _DeletedShelf] = defaultdict(lambda: _DeletedShelf(indexed))
+        self._indexed: Mapping[str, Sequence[str]] = Policy().indexed_fields()
+        self._shelves: dict[str, _DeletedShelf] = defaultdict(lambda: _DeletedShelf(self._indexed))
         self._seq = 0
+
+    def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """Index `fields` (per kind) from now on; see `deleted_repo.ports.Store.index_fields`."""
+        self._indexed = {kind: tuple(names) for kind, names in fields.items()}
+        for shelf in self._shelves.values():
+            for kind, names in self._indexed.items():
+                for name in names:
+                    shelf.fields.ensure(kind, name)
 
     def add_events(self, events: Sequence[DeletionEvent]) -> None:
         """See `deleted_repo.ports.DeletedStore.add_events`."""
@@ -677,10 +681,9 @@ class MemoryJobLog:
 class MemoryStore:
     """A catalog, a deleted repository and a job log in memory, under one transaction boundary.
 
-    Args:
-        indexed_fields: per kind, the data fields indexed from the start, so the first search
-            by them (or conflict check on them) needs no scan; others are indexed on first use.
-            Default: the default policy's unique and searchable fields (an item's barcode).
+    Data fields are indexed from the start for the default policy's unique and searchable
+    fields (an item's barcode), and for those a repository names through `index_fields`;
+    others are indexed on first use.
 
     Attributes:
         catalog: the active records (`deleted_repo.ports.Catalog`).
@@ -688,12 +691,17 @@ class MemoryStore:
         jobs: the restore-job log (`deleted_repo.ports.RestoreJobLog`).
     """
 
-    def __init__(self, indexed_fields: Mapping[str, Sequence[str]] | None = None) -> None:
+    def __init__(self) -> None:
         self._journal = _Journal()
-        self.catalog = MemoryCatalog(self._journal, indexed_fields)
-        self.deleted = MemoryDeletedStore(self._journal, indexed_fields)
+        self.catalog = MemoryCatalog(self._journal)
+        self.deleted = MemoryDeletedStore(self._journal)
         self.jobs = MemoryJobLog(self._journal)
 
     def transaction(self) -> AbstractContextManager[None]:
-        """See `deleted_repo.ports.Transactions.transaction`."""
+        """See `deleted_repo.ports.Store.transaction`."""
         return self._journal.transaction()
+
+    def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """See `deleted_repo.ports.Store.index_fields`."""
+        self.catalog.index_fields(fields)
+        self.deleted.index_fields(fields)

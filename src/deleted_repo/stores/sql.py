@@ -11,10 +11,7 @@ Example:
     >>> from deleted_repo import DeletedRepository, Record
     >>> store = SqlStore(sa.create_engine("sqlite://"))
     >>> store.create_schema()
-    >>> repo = DeletedRepository(
-    ...     catalog=store.catalog, deleted=store.deleted, jobs=store.jobs, transactions=store,
-    ...     clock=lambda: datetime(2026, 1, 5, tzinfo=timezone.utc),
-    ... )
+    >>> repo = DeletedRepository(store, clock=lambda: datetime(2026, 1, 5, tzinfo=timezone.utc))
     >>> store.catalog.add("01UNI", [Record("bib", "991"), Record("holding", "221", "991")])
     >>> sorted(store.catalog.get("01UNI", ["991", "221", "999"]))
     ['221', '991']
@@ -364,10 +361,11 @@ class SqlStore:
         bind: the engine or connection to work through; nothing connects until a call needs it.
         schema: the schema of the tables (PostgreSQL), applied with ``schema_translate_map``;
             None for the connection's default.
-        indexed_fields: per kind, the data fields kept in an index, so searches and unique
-            checks by them use it (R-S10, R-P7); other fields are searched by reading every
-            record of the kind. Default: `Policy`'s searchable and unique fields. After changing
-            it on an existing database, call `reindex`.
+
+    The data fields kept in an index, so that searches and unique checks by them use it
+    (R-S10, R-P7), are the default `Policy`'s searchable and unique fields until a repository
+    names its own through `index_fields`; other fields are searched by reading every record of
+    the kind. After the indexed fields of an existing database change, call `reindex`.
 
     Attributes:
         catalog: the active records (`deleted_repo.ports.Catalog`).
@@ -386,7 +384,6 @@ class SqlStore:
         bind: Engine | Connection,
         *,
         schema: str | None = None,
-        indexed_fields: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         if isinstance(bind, Engine):
             self._engine: Engine | None = bind
@@ -402,11 +399,7 @@ class SqlStore:
             )
         self.schema = schema
         self.dialect: str = bind.dialect.name
-        self.indexed_fields: dict[str, tuple[str, ...]] = (
-            Policy().indexed_fields()
-            if indexed_fields is None
-            else {kind: tuple(dict.fromkeys(fields)) for kind, fields in indexed_fields.items()}
-        )
+        self.indexed_fields: dict[str, tuple[str, ...]] = Policy().indexed_fields()
         self._options: dict[str, Any] = (
             {} if schema is None else {"schema_translate_map": {None: schema}}
         )
@@ -425,6 +418,14 @@ class SqlStore:
         self.catalog = SqlCatalog(self)
         self.deleted = SqlDeletedStore(self)
         self.jobs = SqlJobLog(self)
+
+    def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """See `deleted_repo.ports.Store.index_fields`.
+
+        Records written before a field was indexed are not in its index: call `reindex` after
+        the indexed fields of an existing database change.
+        """
+        self.indexed_fields = {kind: tuple(dict.fromkeys(names)) for kind, names in fields.items()}
 
     # Schema
 
@@ -488,7 +489,7 @@ class SqlStore:
     # Transactions
 
     def transaction(self) -> AbstractContextManager[None]:
-        """See `deleted_repo.ports.Transactions.transaction`.
+        """See `deleted_repo.ports.Store.transaction`.
 
         A transaction opened inside another (of the same store, in the same thread, or the
         host's on the connection given) joins it through a savepoint: if the inner block
