@@ -19,9 +19,9 @@ from deleted_repo import (
     DeletionEvent,
     HierarchyError,
     InvalidInputError,
-    RecordNotFoundError,
     MemberRole,
     Record,
+    RecordNotFoundError,
     Requester,
 )
 from deleted_repo.stores.memory import MemoryStore

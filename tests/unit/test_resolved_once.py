@@ -99,7 +99,8 @@ def test_a_plan_by_user_restores_the_action_it_showed(
     repo.delete(INSTITUTION, ["itm-1", "itm-2"], actor=JDOE)
     plan = repo.plan(ByUser(kind="item", user_id="jdoe"), requester=manager)
     assert plan.ids == ("itm-1", "itm-2")
-    assert plan.events is not None and len(plan.events) == 1
+    assert plan.events is not None
+    assert len(plan.events) == 1
     clock.advance(minutes=5)
     repo.delete(INSTITUTION, ["itm-4"], actor=JDOE)
     assert repo.restore(plan, requester=manager).restored == ("itm-1", "itm-2")
@@ -124,11 +125,13 @@ def test_an_already_deleted_record_gets_the_same_error_on_every_entry_point(
     seeded(repo, records=BIB_1 + BIB_2)
     repo.delete(INSTITUTION, ["bib-2"], actor=JDOE)
     again = [Record("bib", "bib-2", None, {"title": "Walden"})]
+    calls = {
+        "delete": lambda: repo.delete(INSTITUTION, ["bib-2"], actor=JDOE),
+        "record_deletion": lambda: repo.record_deletion(INSTITUTION, again, actor=JDOE),
+        "record_deletions": lambda: repo.record_deletions(
+            INSTITUTION, [Deletion(again, actor=JDOE)]
+        ),
+    }
     with pytest.raises(RecordNotFoundError, match="already deleted") as caught:
-        if entry == "delete":
-            repo.delete(INSTITUTION, ["bib-2"], actor=JDOE)
-        elif entry == "record_deletion":
-            repo.record_deletion(INSTITUTION, again, actor=JDOE)
-        else:
-            repo.record_deletions(INSTITUTION, [Deletion(again, actor=JDOE)])
+        calls[entry]()
     assert caught.value.ids == ("bib-2",)
