@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -125,7 +126,7 @@ def test_an_already_deleted_record_gets_the_same_error_on_every_entry_point(
     seeded(repo, records=BIB_1 + BIB_2)
     repo.delete(INSTITUTION, ["bib-2"], actor=JDOE)
     again = [Record("bib", "bib-2", None, {"title": "Walden"})]
-    calls = {
+    calls: dict[str, Callable[[], object]] = {
         "delete": lambda: repo.delete(INSTITUTION, ["bib-2"], actor=JDOE),
         "record_deletion": lambda: repo.record_deletion(INSTITUTION, again, actor=JDOE),
         "record_deletions": lambda: repo.record_deletions(
