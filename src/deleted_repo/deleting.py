@@ -38,6 +38,7 @@ __all__ = [
     "lineages",
     "member_roles",
     "prepare_recording",
+    "prepare_recordings",
     "record_events",
 ]
 
@@ -276,6 +277,45 @@ def prepare_recording(
     roles, origin_of = member_roles(by_id, chosen)
     members = Members(records=by_id, roles=roles, origin_of=origin_of, origins=tuple(chosen))
     return Recording(members=members, actor=checked_actor, at=when)
+
+
+def prepare_recordings(
+    deletions: object, now: Callable[[], datetime]
+) -> tuple[list[Recording], InvalidInputError | None]:
+    """Check many deletions' arguments in order, up to the first that is malformed.
+
+    Returns:
+        The checked deletions before the first malformed one, and that one's error (None when
+        all are well formed). The deletions before it are still to be checked against the
+        state: one of them may fail first.
+
+    Raises:
+        InvalidInputError: `deletions` is not a collection of `Deletion`.
+    """
+    if isinstance(deletions, Deletion) or not isinstance(deletions, Iterable):
+        raise InvalidInputError(
+            f"deletions must be a collection of Deletion, got {deletions!r}",
+            field="deletions",
+            value=deletions,
+        )
+    listed = list(deletions)
+    for d in listed:
+        if not isinstance(d, Deletion):
+            raise InvalidInputError(f"not a Deletion: {d!r}", field="deletions", value=d)
+    read: list[datetime] = []
+
+    def once() -> datetime:
+        if not read:
+            read.append(now())
+        return read[0]
+
+    recordings = []
+    for d in listed:
+        try:
+            recordings.append(prepare_recording(d.records, d.actor, d.origins, d.at, once))
+        except InvalidInputError as e:
+            return recordings, e
+    return recordings, None
 
 
 def record_events(

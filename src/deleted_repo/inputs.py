@@ -6,14 +6,27 @@ argument's size.
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TypeVar
 
 from deleted_repo.errors import InvalidInputError
 from deleted_repo.model import Actor
 
-__all__ = ["check_actor", "check_aware", "check_ids", "check_institution", "check_limit"]
+__all__ = [
+    "check_actor",
+    "check_aware",
+    "check_choice",
+    "check_ids",
+    "check_instance",
+    "check_institution",
+    "check_limit",
+]
+
+E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 
 def check_institution(institution: object) -> str:
@@ -76,3 +89,23 @@ def check_limit(limit: object, *, most: int | None = None) -> int:
             f"limit must be {wanted}, got {limit!r}", field="limit", value=limit
         )
     return limit
+
+
+def check_choice(cls: type[E], value: object, field: str) -> E:
+    """Return the member of the enum `cls` that `value` is or names."""
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in cls)
+        raise InvalidInputError(
+            f"{field} must be one of {choices}, got {value!r}", field=field, value=value
+        ) from None
+
+
+def check_instance(value: object, cls: type[T], field: str) -> T:
+    """Return `value` if it is an instance of `cls` (a bool is no int)."""
+    if not isinstance(value, cls) or (cls is int and isinstance(value, bool)):
+        raise InvalidInputError(
+            f"{field} must be of type {cls.__name__}, got {value!r}", field=field, value=value
+        )
+    return value

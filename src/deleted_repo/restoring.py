@@ -14,14 +14,14 @@ from datetime import datetime
 import attrs
 
 from deleted_repo.checks import ExclusionCause, active_again, expired, unique_conflicts
-from deleted_repo.errors import StalePlanError, UnknownActorError
+from deleted_repo.errors import InvalidPlanError, StalePlanError, UnknownActorError
 from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
 from deleted_repo.model import DeletedRecord, Hierarchy, Policy, count_kinds
 from deleted_repo.planner import PlannedRecord, ReasonKind, RestorePlan
 from deleted_repo.reads import StateReader
 from deleted_repo.search import query_for
 
-__all__ = ["batch_job", "check_fresh"]
+__all__ = ["batch_job", "batch_of", "check_fresh"]
 
 _STALE = {
     ExclusionCause.EXPIRED: "these records are now past their retention",
@@ -30,10 +30,26 @@ _STALE = {
 }
 
 
-def check_fresh(
+def batch_of(plan: RestorePlan, number: int, policy: Policy) -> tuple[PlannedRecord, ...]:
+    """The records of batch `number` of `plan`, within the policy's cap now (D-23).
+
+    A plan that restores nothing has one, empty, batch (D-20).
+
+    Raises:
+        InvalidPlanError: there is no such batch, or it holds more records than the cap.
+    """
+    planned = plan.batch(number) if plan.batches or number != 1 else ()
+    cap = policy.max_records_per_job
+    if len(planned) > cap:
+        raise InvalidPlanError(
+            f"batch {number} holds {len(planned)} records, over the cap of {cap}", field="plan"
+        )
+    return planned
+
+
+def check_fresh(  # noqa: PLR0917 (one call, from the facade)
     plan: RestorePlan,
     planned: Sequence[PlannedRecord],
-    *,
     state: StateReader,
     hierarchy: Hierarchy,
     policy: Policy,
@@ -95,14 +111,9 @@ def _found_targets(
     if not targets:
         return {}
     try:
+        events = None if plan.events is None else frozenset(plan.events)
         query = query_for(
-            plan.criteria,
-            deleted=state.deleted,
-            institution=plan.institution,
-            hierarchy=hierarchy,
-            policy=policy,
-            now=now,
-            events=None if plan.events is None else frozenset(plan.events),
+            plan.criteria, state.deleted, plan.institution, hierarchy, policy, now, None, events
         )
     except UnknownActorError as e:
         raise StalePlanError(sorted(targets), f"its search fails now ({e})") from e

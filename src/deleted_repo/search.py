@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, get_args
 
@@ -49,6 +50,7 @@ __all__ = [
     "Window",
     "brief",
     "comes_after",
+    "page_of",
     "query_for",
     "resolve",
 ]
@@ -258,9 +260,8 @@ def resolve(
     raise AssertionError(f"a criterion without a rule: {type(criteria).__name__}")
 
 
-def query_for(
+def query_for(  # noqa: PLR0917 (the facade and the restore check pass the same arguments)
     criteria: Criteria,
-    *,
     deleted: DeletedReads,
     institution: str,
     hierarchy: Hierarchy,
@@ -361,6 +362,32 @@ class SearchPage:
     def clipped(self) -> bool:
         """Whether the range asked for was cut to the search window (R-S2)."""
         return self.window is not None and self.window.clipped
+
+
+def page_of(
+    found: Sequence[DeletedRecord],
+    limit: int,
+    criteria: Criteria,
+    query: Query,
+    hierarchy: Hierarchy,
+) -> SearchPage:
+    """The page of the first `limit` of `found` (read with one more, to know if more follow).
+
+    The next page's cursor carries what this search resolved: its window and events (D-31).
+    """
+    page = found[:limit]
+    window = None if isinstance(criteria, UNLIMITED) else query.window
+    next_cursor = None
+    if len(found) > limit:
+        next_cursor = PageCursor(
+            search=PageCursor.digest(criteria),
+            after=(page[-1].deleted_at, page[-1].id),
+            window=window,
+            events=query.event_ids,
+        ).encode()
+    return SearchPage(
+        hits=tuple(brief(e, hierarchy) for e in page), next_cursor=next_cursor, window=window
+    )
 
 
 @attrs.frozen(kw_only=True)

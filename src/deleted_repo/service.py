@@ -8,23 +8,22 @@ tells the listeners.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
-from deleted_repo.deleting import Deletion, delete_event, prepare_recording, record_events
+from deleted_repo import deleting, inputs, restoring, retention
+from deleted_repo.deleting import Deletion
 from deleted_repo.errors import (
     IntegrityError,
     InvalidInputError,
-    InvalidPlanError,
     NotAuthorizedError,
     RecordNotFoundError,
     RestoreJobNotFoundError,
     StalePlanError,
 )
-from deleted_repo.inputs import check_actor, check_ids, check_institution, check_limit
 from deleted_repo.jobs import RestoreJob
+from deleted_repo.listeners import Listener, Listeners
 from deleted_repo.model import (
     ALMA,
     Actor,
@@ -39,32 +38,24 @@ from deleted_repo.model import (
 from deleted_repo.planner import RestorePlan, plan_restore
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.reads import StateReader
-from deleted_repo.restoring import batch_job, check_fresh
-from deleted_repo.results import ListenerFailure, PurgeReport, RestoreResult
-from deleted_repo.retention import purge_set
+from deleted_repo.results import PurgeReport, RestoreResult
 from deleted_repo.search import (
-    UNLIMITED,
     Brief,
     Criteria,
     PageCursor,
-    Query,
     SearchPage,
-    Window,
     brief,
+    page_of,
     query_for,
 )
 
-__all__ = ["DeletedRepository", "Deletion", "ListenerFailure", "PurgeReport", "RestoreResult"]
-
-log = logging.getLogger("deleted_repo")
+__all__ = ["DeletedRepository"]
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware."""
 
-Listener = Callable[[RestoreJob, Sequence[Record]], None]
-"""Called after a restore job commits, with the job and the records it reinstated (R-E4)."""
-
 MAX_PAGE = 10_000
+"""The most hits one page of a search may hold."""
 
 
 def _new_id() -> str:
@@ -82,6 +73,11 @@ class DeletedRepository:
         hierarchy: which kind may be the parent of which (default: Alma's).
         policy: the rules' numbers and switches (default: Alma's values).
         new_id: makes event and job ids (default: random UUIDs).
+
+    Attributes:
+        catalog: the store's active records.
+        deleted: the store's deleted repository.
+        jobs: the store's restore-job log.
 
     Example:
         >>> from datetime import datetime, timezone
@@ -108,11 +104,14 @@ class DeletedRepository:
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self.store = store
+        self.catalog: Catalog = store.catalog
+        self.deleted: DeletedStore = store.deleted
+        self.jobs: RestoreJobLog = store.jobs
         self.hierarchy = hierarchy
         self.policy = policy if policy is not None else Policy()
         self._clock = clock
         self._new_id = new_id
-        self._listeners: list[Listener] = []
+        self._listeners = Listeners()
         self._state = StateReader(store.catalog, store.deleted)
         store.index_fields(self.policy.indexed_fields())
 
@@ -130,28 +129,9 @@ class DeletedRepository:
 
         return cls(MemoryStore(), clock=clock, hierarchy=hierarchy, policy=policy, new_id=new_id)
 
-    @property
-    def catalog(self) -> Catalog:
-        """The store's active records."""
-        return self.store.catalog
-
-    @property
-    def deleted(self) -> DeletedStore:
-        """The store's deleted repository."""
-        return self.store.deleted
-
-    @property
-    def jobs(self) -> RestoreJobLog:
-        """The store's restore-job log."""
-        return self.store.jobs
-
     def add_listener(self, listener: Listener) -> None:
         """Call `listener` with each restore job and its records after the job commits (R-E4)."""
-        if not callable(listener):
-            raise InvalidInputError(
-                f"a listener must be callable, got {listener!r}", field="listener"
-            )
-        self._listeners.append(listener)
+        self._listeners.add(listener)
 
     # Deleting
 
@@ -179,20 +159,13 @@ class DeletedRepository:
             InvalidInputError: malformed arguments.
             RecordNotFoundError: an id is not active in the institution (R-D5); nothing changed.
         """
-        institution = check_institution(institution)
-        origins = check_ids(ids)
-        actor = check_actor(actor)
-        try:
-            emptied = EmptiedParents(emptied_parents)
-        except ValueError:
-            raise InvalidInputError(
-                f"emptied_parents must be 'retain' or 'delete', got {emptied_parents!r}",
-                field="emptied_parents",
-                value=emptied_parents,
-            ) from None
+        institution = inputs.check_institution(institution)
+        origins = inputs.check_ids(ids)
+        actor = inputs.check_actor(actor)
+        emptied = inputs.check_choice(EmptiedParents, emptied_parents, "emptied_parents")
         now = self._now()
         with self.store.transaction():
-            event = delete_event(
+            event = deleting.delete_event(
                 self._state,
                 institution,
                 origins,
@@ -246,12 +219,9 @@ class DeletedRepository:
     ) -> list[DeletionEvent]:
         """Record many deletions the host has already made, one event each, in one transaction.
 
-        The bulk form of `record_deletion`, for capturing a host's deletions in batches: it
-        records what calling `record_deletion` for each deletion in turn would record (a
-        deletion sees the records of the earlier ones as deleted), but its checks read the
-        stores a fixed number of times whatever the batch's size, and the events are written
-        together. All or nothing: when a deletion fails, none is recorded, and the error is the
-        one the calls in turn would raise first.
+        It records what `record_deletion` called for each in turn would, reading the stores a
+        fixed number of times whatever their number. All or nothing: when one fails, none is
+        recorded, and the error is the one the calls in turn would raise first.
 
         Args:
             institution: the institution of every deletion.
@@ -265,54 +235,13 @@ class DeletedRepository:
                 `record_deletion`, for the first deletion that fails; nothing is recorded.
             RecordNotFoundError, HierarchyError: as `record_deletion`, for the first deletion
                 that fails; nothing is recorded.
-
-        Example:
-            >>> from datetime import datetime, timezone
-            >>> from deleted_repo import Actor, DeletedRepository, Deletion, Record
-            >>> now = datetime(2026, 1, 5, tzinfo=timezone.utc)
-            >>> repo = DeletedRepository.in_memory(clock=lambda: now)
-            >>> events = repo.record_deletions(
-            ...     "01UNI",
-            ...     [
-            ...         Deletion([Record("bib", "991"), Record("holding", "221", "991")],
-            ...                  actor=Actor.user("jdoe")),
-            ...         Deletion([Record("bib", "992")], actor=Actor.job("WEED-7")),
-            ...     ],
-            ... )
-            >>> [[m.id for m in e.members] for e in events]
-            [['991', '221'], ['992']]
         """
-        institution = check_institution(institution)
-        if isinstance(deletions, Deletion) or not isinstance(deletions, Iterable):
-            raise InvalidInputError(
-                f"deletions must be a collection of Deletion, got {deletions!r}",
-                field="deletions",
-                value=deletions,
-            )
-        listed = list(deletions)
-        for d in listed:
-            if not isinstance(d, Deletion):
-                raise InvalidInputError(f"not a Deletion: {d!r}", field="deletions", value=d)
-        read: list[datetime] = []
-
-        def now() -> datetime:
-            if not read:
-                read.append(self._now())
-            return read[0]
-
-        recordings = []
-        refused: InvalidInputError | None = None
-        for d in listed:
-            try:
-                recordings.append(prepare_recording(d.records, d.actor, d.origins, d.at, now))
-            except InvalidInputError as e:
-                # The deletions before it may fail first, against the state.
-                refused = e
-                break
+        institution = inputs.check_institution(institution)
+        recordings, refused = deleting.prepare_recordings(deletions, self._now)
         events: list[DeletionEvent] = []
         if recordings:
             with self.store.transaction():
-                events = record_events(
+                events = deleting.record_events(
                     self._state,
                     institution,
                     recordings,
@@ -353,33 +282,16 @@ class DeletedRepository:
             UnknownActorError: a search by a user or job that never deleted anything here.
         """
         institution = self._authorize(requester)
-        check_limit(limit, most=MAX_PAGE)
+        inputs.check_limit(limit, most=MAX_PAGE)
         resumed = None if cursor is None else PageCursor.decode(cursor, criteria)
-        query = self._query(
-            criteria,
-            institution,
-            self._now(),
-            window=None if resumed is None else resumed.window,
-            events=None if resumed is None else resumed.events,
+        scope = (None, None) if resumed is None else (resumed.window, resumed.events)
+        query = query_for(
+            criteria, self.deleted, institution, self.hierarchy, self.policy, self._now(), *scope
         )
         found = self.deleted.find(
             query, after=None if resumed is None else resumed.after, limit=limit + 1
         )
-        page = found[:limit]
-        window = None if isinstance(criteria, UNLIMITED) else query.window
-        next_cursor = None
-        if len(found) > limit:
-            next_cursor = PageCursor(
-                search=PageCursor.digest(criteria),
-                after=(page[-1].deleted_at, page[-1].id),
-                window=window,
-                events=query.event_ids,
-            ).encode()
-        return SearchPage(
-            hits=tuple(brief(e, self.hierarchy) for e in page),
-            next_cursor=next_cursor,
-            window=window,
-        )
+        return page_of(found, limit, criteria, query, self.hierarchy)
 
     def brief(self, record_id: str, *, requester: Requester) -> Brief:
         """The brief view of one deleted record, of any kind (R-S7).
@@ -389,31 +301,11 @@ class DeletedRepository:
             RecordNotFoundError: the id is not deleted in the requester's institution.
         """
         institution = self._authorize(requester)
-        check_ids([record_id], field="record_id")
+        inputs.check_ids([record_id], field="record_id")
         found = self.deleted.get(institution, [record_id])
         if record_id not in found:
             raise RecordNotFoundError([record_id], state="deleted")
         return brief(found[record_id], self.hierarchy)
-
-    def _query(
-        self,
-        criteria: Criteria,
-        institution: str,
-        now: datetime,
-        *,
-        window: Window | None = None,
-        events: frozenset[str] | None = None,
-    ) -> Query:
-        return query_for(
-            criteria,
-            deleted=self.deleted,
-            institution=institution,
-            hierarchy=self.hierarchy,
-            policy=self.policy,
-            now=now,
-            window=window,
-            events=events,
-        )
 
     # Planning and restoring
 
@@ -436,7 +328,7 @@ class DeletedRepository:
         """
         institution = self._authorize(requester)
         now = self._now()
-        query = self._query(criteria, institution, now)
+        query = query_for(criteria, self.deleted, institution, self.hierarchy, self.policy, now)
         return plan_restore(
             self.deleted.find(query),
             state=self._state,
@@ -465,12 +357,9 @@ class DeletedRepository:
             StalePlanError: the state moved since planning; nothing of that batch changed.
         """
         institution = self._authorize(requester)
-        if not isinstance(plan, RestorePlan):
-            raise InvalidInputError(f"not a RestorePlan: {plan!r}", field="plan", value=plan)
-        if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)):
-            raise InvalidInputError(
-                f"batch must be a batch number, got {batch!r}", field="batch", value=batch
-            )
+        inputs.check_instance(plan, RestorePlan, "plan")
+        if batch is not None:
+            inputs.check_instance(batch, int, "batch")
         if plan.institution != institution:
             raise NotAuthorizedError(
                 requester.user_id,
@@ -486,32 +375,20 @@ class DeletedRepository:
             job, records = self._execute(plan, number, requester)
             jobs.append(job)
             if records:
-                failures.extend(self._notify(job, records))
+                failures.extend(self._listeners.notify(job, records))
         return RestoreResult(tuple(jobs), tuple(failures))
 
     def _execute(
         self, plan: RestorePlan, number: int, requester: Requester
     ) -> tuple[RestoreJob, list[Record]]:
-        planned = plan.batch(number) if plan.batches or number != 1 else ()
-        cap = self.policy.max_records_per_job
-        if len(planned) > cap:  # D-23
-            raise InvalidPlanError(
-                f"batch {number} holds {len(planned)} records, over the cap of {cap}", field="plan"
-            )
+        planned = restoring.batch_of(plan, number, self.policy)
         now = self._now()
-        job = batch_job(
+        job = restoring.batch_job(
             plan, number, planned, job_id=self._new_id(), requested_by=requester.user_id, at=now
         )
         records = [p.record for p in planned]
         with self.store.transaction():
-            check_fresh(
-                plan,
-                planned,
-                state=self._state,
-                hierarchy=self.hierarchy,
-                policy=self.policy,
-                now=now,
-            )
+            restoring.check_fresh(plan, planned, self._state, self.hierarchy, self.policy, now)
             try:
                 if records:
                     self.catalog.add(plan.institution, records)
@@ -522,17 +399,6 @@ class DeletedRepository:
                 raise StalePlanError(ids, f"another restore changed these records ({e})") from e
             self.jobs.add(job)
         return job, records
-
-    def _notify(self, job: RestoreJob, records: Sequence[Record]) -> list[ListenerFailure]:
-        failures = []
-        for listener in self._listeners:
-            try:
-                listener(job, records)
-            except Exception as e:
-                name = getattr(listener, "__qualname__", repr(listener))
-                log.warning("restore listener %s failed for job %s", name, job.id, exc_info=e)
-                failures.append(ListenerFailure(name, job.id, type(e).__name__, str(e)))
-        return failures
 
     # Audit and retention
 
@@ -548,11 +414,11 @@ class DeletedRepository:
         """
         institution = self._authorize(requester)
         if after is not None:
-            check_ids([after], field="after")
+            inputs.check_ids([after], field="after")
             if self.jobs.get(institution, after) is None:
                 raise RestoreJobNotFoundError(after)
         if limit is not None:
-            check_limit(limit)
+            inputs.check_limit(limit)
         return self.jobs.list(institution, after=after, limit=limit)
 
     def restore_job(self, job_id: str, *, requester: Requester) -> RestoreJob:
@@ -562,7 +428,7 @@ class DeletedRepository:
             RestoreJobNotFoundError: no such job in the requester's institution.
         """
         institution = self._authorize(requester)
-        check_ids([job_id], field="job_id")
+        inputs.check_ids([job_id], field="job_id")
         job = self.jobs.get(institution, job_id)
         if job is None:
             raise RestoreJobNotFoundError(job_id)
@@ -576,7 +442,7 @@ class DeletedRepository:
         """
         institution = self._authorize(requester)
         now = self._now()
-        doomed = purge_set(self._state, institution, self.policy, now)
+        doomed = retention.purge_set(self._state, institution, self.policy, now)
         ids = sorted(doomed)
         if ids:
             with self.store.transaction():
