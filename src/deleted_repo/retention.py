@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from deleted_repo.model import Policy
+from deleted_repo.model import Policy, count_kinds
 from deleted_repo.reads import StateReader
+from deleted_repo.results import PurgeReport
 from deleted_repo.search import Query, Window
 
-__all__ = ["purge_set"]
+__all__ = ["purge_report", "purge_set"]
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -42,3 +43,11 @@ def purge_set(
         doomed.update({c.id: c.kind for c in below})
         frontier = [c.id for c in below]
     return doomed
+
+
+def purge_report(
+    state: StateReader, institution: str, policy: Policy, now: datetime
+) -> PurgeReport:
+    """What a purge at `now` removes (`purge_set`), as the report the purge returns (R-R1)."""
+    doomed = purge_set(state, institution, policy, now)
+    return PurgeReport(at=now, ids=tuple(sorted(doomed)), counts=count_kinds(doomed.values()))

@@ -16,7 +16,6 @@ from deleted_repo import deleting, inputs, restoring, retention
 from deleted_repo.deleting import Deletion
 from deleted_repo.errors import (
     IntegrityError,
-    InvalidInputError,
     NotAuthorizedError,
     RecordNotFoundError,
     RestoreJobNotFoundError,
@@ -33,7 +32,6 @@ from deleted_repo.model import (
     Policy,
     Record,
     Requester,
-    count_kinds,
 )
 from deleted_repo.planner import RestorePlan, plan_restore
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
@@ -132,8 +130,6 @@ class DeletedRepository:
     def add_listener(self, listener: Listener) -> None:
         """Call `listener` with each restore job and its records after the job commits (R-E4)."""
         self._listeners.add(listener)
-
-    # Deleting
 
     def delete(
         self,
@@ -254,8 +250,6 @@ class DeletedRepository:
             raise refused
         return events
 
-    # Searching
-
     def search(
         self,
         criteria: Criteria,
@@ -306,8 +300,6 @@ class DeletedRepository:
         if record_id not in found:
             raise RecordNotFoundError([record_id], state="deleted")
         return brief(found[record_id], self.hierarchy)
-
-    # Planning and restoring
 
     def plan(
         self, criteria: Criteria, *, requester: Requester, batches: bool = False
@@ -400,8 +392,6 @@ class DeletedRepository:
             self.jobs.add(job)
         return job, records
 
-    # Audit and retention
-
     def restore_jobs(
         self, *, requester: Requester, after: str | None = None, limit: int | None = None
     ) -> Sequence[RestoreJob]:
@@ -441,30 +431,18 @@ class DeletedRepository:
         without it (D-27). Purged ids are gone (R-M4).
         """
         institution = self._authorize(requester)
-        now = self._now()
-        doomed = retention.purge_set(self._state, institution, self.policy, now)
-        ids = sorted(doomed)
-        if ids:
+        report = retention.purge_report(self._state, institution, self.policy, self._now())
+        if report.ids:
             with self.store.transaction():
-                self.deleted.remove(institution, ids)
-        return PurgeReport(at=now, ids=tuple(ids), counts=count_kinds(doomed.values()))
-
-    # Helpers
+                self.deleted.remove(institution, report.ids)
+        return report
 
     def _authorize(self, requester: Requester) -> str:
-        if not isinstance(requester, Requester):
-            raise InvalidInputError(
-                f"requester must be a Requester, got {requester!r}", field="requester"
-            )
+        inputs.check_instance(requester, Requester, "requester")
         role = self.policy.restore_role
         if role not in requester.roles:
             raise NotAuthorizedError(requester.user_id, requester.institution, role)
         return requester.institution
 
     def _now(self) -> datetime:
-        now = self._clock()
-        if not isinstance(now, datetime) or now.utcoffset() is None:
-            raise InvalidInputError(
-                f"the clock must return an aware datetime, got {now!r}", field="clock"
-            )
-        return now
+        return inputs.check_aware(self._clock(), "clock")
