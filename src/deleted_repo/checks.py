@@ -50,7 +50,7 @@ class ExclusionCause(enum.Enum):
 
 
 CONFLICTS = frozenset({ExclusionCause.ACTIVE_AGAIN, ExclusionCause.UNIQUE_CONFLICT})
-"""The causes the ``fail`` conflict policy turns into a failed plan."""
+"""The causes the ``fail`` conflict policy turns into a failed plan (D-17)."""
 
 
 @attrs.frozen(kw_only=True)

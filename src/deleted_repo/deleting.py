@@ -86,7 +86,8 @@ def cascade(
 ) -> Members:
     """What deleting the active records `origins` takes with them (R-D2, R-D3, R-D5).
 
-    Every active descendant goes, with the role of cascade and the nearest origin above it.
+    Every active descendant the catalog's `children` gives goes, with the role of cascade and
+    the nearest origin above it; the catalog is not policed (D-4).
     With ``emptied=DELETE``, a parent left with no active child goes too (emptied parent,
     naming the smallest origin below it), and the rule repeats upward.
 

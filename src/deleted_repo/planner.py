@@ -289,7 +289,7 @@ def plan_restore(
         order, excluded = found.settle()
     found.explain(order)
     records = [found.planned(i) for i in order]
-    cap = policy.max_records_per_job
+    cap = policy.max_records_per_job  # D-19: what the plan restores counts, cut parents first
     if len(records) > cap and not batches:
         raise CapExceededError(len(records), cap)
     return RestorePlan(
@@ -348,7 +348,11 @@ class _Closure:
             frontier = step
 
     def add_ancestors(self) -> None:
-        """Walk up level by level: active parents stop the walk, deleted ones join (R-P4)."""
+        """Walk up level by level: active parents stop the walk, deleted ones join (R-P4).
+
+        D-15: a parent whose id is active again counts as active. D-14: a parent neither active
+        nor deleted excludes the records below it.
+        """
         outside: dict[str, bool] = {}  # parent id -> active (True) or gone (False)
         waiting = self._waiting(self.found.values())
         while waiting:

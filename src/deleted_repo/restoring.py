@@ -130,7 +130,7 @@ def batch_job(
     requested_by: str,
     at: datetime,
 ) -> RestoreJob:
-    """The restore job that records batch `number` of `plan` (R-E3).
+    """The restore job that records batch `number` of `plan` (R-E3), run at `at` (D-25).
 
     Its outcomes are the batch's restored records, parents first, and on the first batch the
     plan's exclusions (D-22).

@@ -78,7 +78,7 @@ class ById:
 
 @attrs.frozen(kw_only=True)
 class ByRange:
-    """Find records of `kind` deleted between `start` and `end`, both inclusive (R-S1, R-S2)."""
+    """Find records of `kind` deleted between `start` and `end`, both inclusive (R-S1, R-S2, D-5)."""
 
     kind: str = attrs.field(validator=_non_empty)
     start: datetime = attrs.field(validator=_aware)
@@ -89,7 +89,8 @@ class ByRange:
 class ByUser:
     """Find the records of `kind` of the user's last action in the range (R-S4).
 
-    The range is optional; without one, the whole window counts.
+    The range is optional; without one, the whole window counts (D-6). The last action is the
+    user's newest event with any record left, whatever its kind (D-10, D-11).
     """
 
     kind: str = attrs.field(validator=_non_empty)
@@ -100,7 +101,7 @@ class ByUser:
 
 @attrs.frozen(kw_only=True)
 class ByJob:
-    """Find the records of `kind` deleted by every event of the job inside the window (R-S5)."""
+    """Find the records of `kind` deleted by every event of the job inside the window (R-S5, D-6)."""
 
     kind: str = attrs.field(validator=_non_empty)
     job_id: str = attrs.field(validator=_non_empty)
@@ -123,7 +124,8 @@ class BySystem:
 class ByField:
     """Find deleted records of `kind` whose snapshot has `field` equal to `value` (R-S10).
 
-    Only fields the policy declares searchable for the kind may be used; no time limit applies.
+    Only fields the policy declares searchable for the kind may be used, with text values
+    (D-12); no time limit applies.
     """
 
     kind: str = attrs.field(validator=_non_empty)
@@ -229,7 +231,7 @@ def resolve(
         raise InvalidInputError(
             f"not a search criterion: {criteria!r}", field="criteria", value=criteria
         )
-    hierarchy.spec(criteria.kind)
+    hierarchy.spec(criteria.kind)  # D-7: every criterion finds only its own kind
     base = Query(institution=institution, kind=criteria.kind)
     match criteria:
         case ById(id=ident):

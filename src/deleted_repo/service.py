@@ -339,7 +339,8 @@ class DeletedRepository:
         """Execute a plan: every batch in order, or only batch `batch` (R-E1..R-E4).
 
         Each batch runs in one transaction and is recorded as one restore job (D-22); before it
-        runs, the plan is checked against the state as it is now (D-21).
+        runs, the plan is checked against the state as it is now (D-21). Any holder of the
+        restore role in the plan's institution may run it (D-24).
 
         Raises:
             NotAuthorizedError: the requester lacks the restore role, or the plan is of another
@@ -359,8 +360,7 @@ class DeletedRepository:
                 self.policy.restore_role,
                 detail=f"cannot restore a plan of institution {plan.institution!r}",
             )
-        # D-20: a plan that restores nothing still runs as one (empty) job, so that its
-        # exclusions are recorded (R-E3).
+        # D-20: a plan restoring nothing runs one empty job, to record its exclusions (R-E3).
         numbers = range(1, max(len(plan.batches), 1) + 1) if batch is None else [batch]
         jobs, failures = [], []
         for number in numbers:
@@ -438,6 +438,7 @@ class DeletedRepository:
         return report
 
     def _authorize(self, requester: Requester) -> str:
+        """The requester's institution, if they hold the restore role; D-28: trusted as given."""
         inputs.check_instance(requester, Requester, "requester")
         role = self.policy.restore_role
         if role not in requester.roles:
