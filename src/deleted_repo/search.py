@@ -78,7 +78,7 @@ class ById:
 
 @attrs.frozen(kw_only=True)
 class ByRange:
-    """Find records of `kind` deleted between `start` and `end`, both inclusive (R-S1, R-S2, D-5)."""
+    """Find records of `kind` deleted from `start` to `end`, both inclusive (R-S1, R-S2, D-5)."""
 
     kind: str = attrs.field(validator=_non_empty)
     start: datetime = attrs.field(validator=_aware)
@@ -101,7 +101,7 @@ class ByUser:
 
 @attrs.frozen(kw_only=True)
 class ByJob:
-    """Find the records of `kind` deleted by every event of the job inside the window (R-S5, D-6)."""
+    """Find the records of `kind` deleted by every event of the job in the window (R-S5, D-6)."""
 
     kind: str = attrs.field(validator=_non_empty)
     job_id: str = attrs.field(validator=_non_empty)
