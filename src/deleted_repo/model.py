@@ -13,7 +13,12 @@ from typing import Any, ClassVar
 
 import attrs
 
-from deleted_repo.errors import HierarchyError, InvalidInputError, UnknownKindError
+from deleted_repo.errors import (
+    HierarchyError,
+    InvalidInputError,
+    NotAuthorizedError,
+    UnknownKindError,
+)
 
 __all__ = [
     "ALMA",
@@ -558,6 +563,25 @@ class Policy:
     searchable_fields: Mapping[str, tuple[str, ...]] = attrs.field(
         factory=lambda: {"item": ("barcode",)}, converter=_fields
     )
+
+    def authorize(self, requester: Requester) -> str:
+        """The institution `requester` acts in, if they hold the restore role there (R-P1).
+
+        D-28: the requester is trusted as given; the host authenticates it.
+
+        Raises:
+            InvalidInputError: `requester` is not a `Requester`.
+            NotAuthorizedError: the requester lacks the restore role.
+        """
+        if not isinstance(requester, Requester):
+            raise InvalidInputError(
+                f"requester must be of type Requester, got {requester!r}",
+                field="requester",
+                value=requester,
+            )
+        if self.restore_role not in requester.roles:
+            raise NotAuthorizedError(requester.user_id, requester.institution, self.restore_role)
+        return requester.institution
 
     def indexed_fields(self) -> dict[str, tuple[str, ...]]:
         """The data fields a store should index, per kind: the unique and the searchable ones."""

@@ -438,12 +438,7 @@ class DeletedRepository:
         return report
 
     def _authorize(self, requester: Requester) -> str:
-        """The requester's institution, if they hold the restore role; D-28: trusted as given."""
-        inputs.check_instance(requester, Requester, "requester")
-        role = self.policy.restore_role
-        if role not in requester.roles:
-            raise NotAuthorizedError(requester.user_id, requester.institution, role)
-        return requester.institution
+        return self.policy.authorize(requester)
 
     def _now(self) -> datetime:
         return inputs.check_aware(self._clock(), "clock")
