@@ -58,13 +58,15 @@ aware = st.datetimes(
 durations = st.timedeltas(min_value=timedelta(microseconds=1), max_value=timedelta(days=36_500))
 """Positive durations up to a century: policy values, sent as seconds in a JSON number."""
 
+storable_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
+"""Text a store can hold: no lone surrogate, no NUL (the library refuses both)."""
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    | storable_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(storable_text, inner, max_size=3),
     max_leaves=8,
 )
 records = st.builds(
@@ -72,7 +74,7 @@ records = st.builds(
     kind=names,
     id=names,
     parent_id=st.none() | names,
-    data=st.dictionaries(st.text(), json_values, max_size=4),
+    data=st.dictionaries(storable_text, json_values, max_size=4),
 )
 
 

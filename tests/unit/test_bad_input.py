@@ -442,7 +442,7 @@ def _bad_values() -> list[tuple[str, Callable[[], object]]]:
         ("policy-window-zero", lambda: Policy(search_window=timedelta(0))),
         ("policy-window-negative", lambda: Policy(search_window=timedelta(days=-1))),
         ("policy-retention-int", lambda: Policy(retention=90)),  # type: ignore[arg-type]
-        ("policy-retention-days", lambda: Policy(retention={"file": 90})),
+        ("policy-retention-days", lambda: Policy(retention={"file": 90})),  # type: ignore[dict-item]
         ("policy-cap-zero", lambda: Policy(max_records_per_job=0)),
         ("policy-cap-bool", lambda: Policy(max_records_per_job=True)),
         ("policy-cap-float", lambda: Policy(max_records_per_job=5.5)),  # type: ignore[arg-type]
