@@ -435,6 +435,26 @@ def test_error_reference_names_every_error() -> None:
     assert not missing, f"docs/errors.md does not describe: {missing}"
 
 
+def test_error_tree_is_the_library_s() -> None:
+    """The tree drawn at the top of docs/errors.md is the class tree of `deleted_repo.errors`."""
+    root = errors.DeletedRepoError
+    lines: list[str] = []
+
+    def draw(cls: type[Exception], first: str = "", rest: str = "") -> None:
+        others = [b.__name__ for b in cls.__bases__ if not issubclass(b, root)]
+        shown = f" ({', '.join(others)})" if others and cls is not root else ""
+        lines.append(f"{first}{cls.__name__}{shown}")
+        below = [c for c in cls.__subclasses__() if c.__module__ == errors.__name__]
+        for child in below[:-1]:
+            draw(child, rest + "├── ", rest + "│   ")
+        for child in below[-1:]:
+            draw(child, rest + "└── ", rest + "    ")
+
+    draw(root)
+    drawn = next(b for b in blocks(DOCS / "errors.md") if b.language == "text")
+    assert drawn.code == "\n".join(lines) + "\n"
+
+
 def test_first_restore_example_runs() -> None:
     """examples/first_restore.py deletes a bib, then reports the restore job and its records."""
     done = subprocess.run(
