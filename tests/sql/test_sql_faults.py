@@ -24,6 +24,7 @@ from deleted_repo import (
     DeletedRepository,
     DeletionEvent,
     IntegrityError,
+    InvalidInputError,
     MemberRole,
     Record,
     Requester,
@@ -251,7 +252,7 @@ def test_duplicates_are_integrity_errors_chained_to_the_driver(store: SqlStore) 
 
 
 def test_data_that_is_not_json_is_refused(store: SqlStore) -> None:
-    """Data that cannot be stored as JSON raises StorageError and adds nothing."""
-    with pytest.raises(StorageError, match="b2"):
+    """I5: data that cannot be stored as JSON is refused when the record is built."""
+    with pytest.raises(InvalidInputError, match="data"):
         store.catalog.add(HOME, [Record("bib", "b1"), Record("bib", "b2", None, {"x": {1, 2}})])
     assert store.catalog.get(HOME, ["b1", "b2"]) == {}
