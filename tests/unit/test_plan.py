@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -26,17 +26,13 @@ from deleted_repo import (
     from_json,
     to_json,
 )
-
-from . import sample
-from .sample import ANA, BIB_1, BO, INSTITUTION
-
-if TYPE_CHECKING:
-    from conftest import Clock
+from tests import support
+from tests.support import ANA, BIB_1, BO, INSTITUTION, Clock
 
 COL_3 = Record("collection", "col-3", "col-2", {"title": "Logbooks"})
 """A third collection, nested in col-2, so that a restore walks up two collections (R-P4)."""
 
-CATALOG = [*sample.CATALOG, COL_3]
+CATALOG = [*support.CATALOG, COL_3]
 """The sample catalog with col-3: three collections, each nested in the one before."""
 
 BIB_1_IDS = {r.id for r in BIB_1}
@@ -44,7 +40,7 @@ BIB_1_IDS = {r.id for r in BIB_1}
 
 def seeded(repo: DeletedRepository) -> DeletedRepository:
     """Add the test catalog, col-3 included, to `repo` and return it."""
-    return sample.seeded(repo, records=CATALOG)
+    return support.seeded(repo, records=CATALOG)
 
 
 def reasons(plan: RestorePlan) -> dict[str, list[str]]:

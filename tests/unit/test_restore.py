@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -21,11 +21,18 @@ from deleted_repo import (
     RestorePlan,
     StalePlanError,
 )
-
-from .sample import ALL_IDS, ANA, BIB_1, BO, CATALOG, INSTITUTION, seeded
-
-if TYPE_CHECKING:
-    from conftest import Clock
+from tests.support import (
+    ALL_IDS,
+    ANA,
+    BIB_1,
+    BO,
+    CATALOG,
+    INSTITUTION,
+    OTHER,
+    Clock,
+    manager_of,
+    seeded,
+)
 
 IDS = [*ALL_IDS, "itm-9", "big", "big-h"]
 """The sample catalog's ids and those the tests add to it."""
@@ -381,7 +388,7 @@ def test_restore_jobs_of_another_institution_are_invisible(
 ) -> None:
     """R-E3, R-M3: a manager of another institution neither lists nor reads this one's jobs."""
     (job,) = repo.restore(bib_plan(repo, manager), requester=manager).jobs
-    other = Requester(user_id="x", institution="02OTH", roles={"Repository Manager"})
+    other = manager_of(OTHER)
     assert repo.restore_jobs(requester=other) == []
     with pytest.raises(RestoreJobNotFoundError):
         repo.restore_job(job.id, requester=other)
