@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -136,6 +136,17 @@ def seeded(
     """Add `records` (by default the whole sample catalog) to `institution`; return `repo`."""
     repo.catalog.add(institution, records)
     return repo
+
+
+def state(
+    repo: DeletedRepository, ids: Collection[str], institution: str = INSTITUTION
+) -> tuple[Any, ...]:
+    """Everything a restore could change: the active and the deleted among `ids`, the job log."""
+    return (
+        repo.catalog.get(institution, ids),
+        repo.deleted.get(institution, ids),
+        tuple(repo.jobs.list(institution)),
+    )
 
 
 # Two small catalogs for tests that need a shape the sample does not have

@@ -48,7 +48,7 @@ from deleted_repo import (
 from deleted_repo.ports import Store
 from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.testing.strategies import actors, catalogs
-from tests.support import INSTITUTION, OTHER, Clock, counter, manager_of
+from tests.support import INSTITUTION, OTHER, Clock, counter, manager_of, repository
 
 from .conftest import StoreFactory, scaled
 
@@ -82,7 +82,7 @@ class Agreement(RuleBasedStateMachine):
         self.repos: dict[str, DeletedRepository] = {}
         for name, make in type(self).factories:
             store = make()
-            self.repos[name] = DeletedRepository(
+            self.repos[name] = repository(
                 store,
                 clock=self.clock,
                 policy=POLICY,

@@ -51,7 +51,7 @@ from deleted_repo import (
     to_json,
 )
 from deleted_repo.testing.strategies import actors, catalogs, emptied_parents
-from tests.support import INSTITUTION, MANAGER, START, Clock, counter, repository
+from tests.support import INSTITUTION, MANAGER, START, Clock, counter, repository, state
 
 from .brute_force import Expected, Model
 
@@ -117,11 +117,7 @@ class RestoreMachine(RuleBasedStateMachine):
 
     def state(self) -> tuple[Any, ...]:
         """The catalog, the deleted repository and the job log, for this machine's ids."""
-        return (
-            self.repo.catalog.get(INSTITUTION, self.known),
-            self.repo.deleted.get(INSTITUTION, self.known),
-            tuple(self.repo.jobs.list(INSTITUTION)),
-        )
+        return state(self.repo, self.known)
 
     def criteria(self, data: st.DataObject) -> Criteria:
         """Draw a search criterion of any kind, mostly aimed at a deleted record, some at random."""

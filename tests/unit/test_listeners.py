@@ -17,7 +17,7 @@ from deleted_repo import (
     RestorePlan,
     StalePlanError,
 )
-from tests.support import ANA, INSTITUTION, Clock, sample
+from tests.support import ANA, INSTITUTION, Clock, repository, sample
 
 CATALOG = sample("bib-1", "hol-1", "itm-1", "itm-2")
 IDS = [r.id for r in CATALOG]
@@ -110,7 +110,7 @@ def test_listener_is_not_told_of_a_refused_restore(
 
 def test_listener_is_told_once_per_batch(clock: Clock, manager: Requester) -> None:
     """R-E4, R-P8: each batch is its own job, and listeners hear of each one after it commits."""
-    repo = DeletedRepository.in_memory(clock=clock, policy=Policy(max_records_per_job=2))
+    repo = repository(clock=clock, policy=Policy(max_records_per_job=2))
     recorder = Recorder(repo)
     repo.add_listener(recorder)
     repo.catalog.add(INSTITUTION, CATALOG)

@@ -17,7 +17,7 @@ from deleted_repo import (
     UnknownKindError,
     is_alma_id,
 )
-from tests.support import ANA, INSTITUTION, Clock
+from tests.support import ANA, INSTITUTION, Clock, repository
 
 # R-M1: kinds and hierarchy
 
@@ -129,7 +129,7 @@ FOLIO_CATALOG = [
 @pytest.fixture
 def folio(clock: Clock) -> DeletedRepository:
     """A repository over the instance -> holdings -> item hierarchy, with its catalog."""
-    repo = DeletedRepository.in_memory(clock=clock, hierarchy=FOLIO)
+    repo = repository(clock=clock, hierarchy=FOLIO)
     repo.catalog.add(INSTITUTION, FOLIO_CATALOG)
     return repo
 

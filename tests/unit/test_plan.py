@@ -27,7 +27,7 @@ from deleted_repo import (
     to_json,
 )
 from tests import support
-from tests.support import ANA, BIB_1, BO, INSTITUTION, Clock
+from tests.support import ANA, BIB_1, BO, INSTITUTION, Clock, counter, repository
 
 COL_3 = Record("collection", "col-3", "col-2", {"title": "Logbooks"})
 """A third collection, nested in col-2, so that a restore walks up two collections (R-P4)."""
@@ -55,7 +55,7 @@ def causes(plan: RestorePlan) -> dict[str, ExclusionCause]:
 
 def custom_repo(clock: Clock, **policy: Any) -> DeletedRepository:
     """A seeded in-memory repository with a non-default policy."""
-    return seeded(DeletedRepository.in_memory(clock=clock, policy=Policy(**policy)))
+    return seeded(repository(clock=clock, policy=Policy(**policy)))
 
 
 # R-P2 Targets
@@ -533,8 +533,8 @@ def test_plan_is_the_same_in_an_identical_repository(clock: Clock, manager: Requ
     """R-P9: two repositories built the same way plan equal plans."""
 
     def build() -> RestorePlan:
-        fresh = type(clock)()
-        repo = DeletedRepository.in_memory(clock=fresh, new_id=iter(map(str, range(99))).__next__)
+        fresh = Clock()
+        repo = repository(clock=fresh, new_id=counter("id"))
         rich_state(seeded(repo), fresh)
         return repo.plan(rich_criteria(fresh), requester=manager)
 

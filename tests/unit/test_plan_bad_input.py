@@ -25,7 +25,7 @@ from deleted_repo import (
     from_json,
     to_json,
 )
-from tests.support import ANA, CLERK, INSTITUTION, OTHER, SHELVES, manager_of
+from tests.support import ANA, CLERK, INSTITUTION, OTHER, SHELVES, manager_of, state
 
 FOREIGN_MANAGER = manager_of(OTHER)
 
@@ -42,21 +42,12 @@ def plan(repo: DeletedRepository, manager: Requester) -> RestorePlan:
     return repo.plan(ById(kind="bib", id="bib-1"), requester=manager)
 
 
-def state(repo: DeletedRepository) -> tuple[Any, ...]:
-    """Everything a restore could change: the catalog, the deleted repository, the job log."""
-    return (
-        repo.catalog.get(INSTITUTION, IDS),
-        repo.deleted.get(INSTITUTION, IDS),
-        tuple(repo.jobs.list(INSTITUTION)),
-    )
-
-
 def refused(repo: DeletedRepository, attempt: Callable[[], object]) -> DeletedRepoError:
     """Run `attempt`; check it raises one of our errors and changes nothing; return the error."""
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(DeletedRepoError) as caught:
         attempt()
-    assert state(repo) == before
+    assert state(repo, IDS) == before
     return caught.value
 
 

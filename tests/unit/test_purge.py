@@ -14,7 +14,7 @@ from deleted_repo import (
     Policy,
     Requester,
 )
-from tests.support import ANA, CLERK, INSTITUTION, OTHER, Clock, manager_of, sample
+from tests.support import ANA, CLERK, INSTITUTION, OTHER, Clock, manager_of, repository, sample
 
 CATALOG = sample("bib-1", "hol-1", "itm-1", "por-1", "rep-1", "fil-1", "fil-2", "col-1", "col-2")
 IDS = [r.id for r in CATALOG]
@@ -100,7 +100,7 @@ def test_host_configured_retention_purges_that_kind_with_what_was_deleted_below(
     Decision: deleted records below a purged one go with it; they could never come back.
     """
     policy = Policy(retention={"file": timedelta(days=90), "representation": timedelta(days=30)})
-    repo = DeletedRepository.in_memory(clock=clock, policy=policy)
+    repo = repository(clock=clock, policy=policy)
     repo.catalog.add(INSTITUTION, CATALOG)
     repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     clock.advance(days=31)

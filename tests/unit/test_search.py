@@ -30,7 +30,7 @@ from deleted_repo import (
     Requester,
     UnknownActorError,
 )
-from tests.support import ANA, BO, BRIEFS, CLERK, INSTITUTION, OTHER, Clock, manager_of
+from tests.support import ANA, BO, BRIEFS, CLERK, INSTITUTION, OTHER, Clock, manager_of, repository
 
 YEAR = timedelta(days=365)
 
@@ -204,7 +204,7 @@ def test_the_window_is_exactly_365_days(
 
 def test_the_window_is_a_policy_value(manager: Requester, clock: Clock) -> None:
     """R-S2: a host may shorten the window; deletions older than it are not seen."""
-    repo = DeletedRepository.in_memory(clock=clock, policy=Policy(search_window=timedelta(days=30)))
+    repo = repository(clock=clock, policy=Policy(search_window=timedelta(days=30)))
     repo.catalog.add(INSTITUTION, BRIEFS)
     repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     clock.advance(days=2)
@@ -627,7 +627,7 @@ def test_an_undeclared_field_is_refused(
 def test_a_host_declares_its_own_searchable_fields(manager: Requester, clock: Clock) -> None:
     """R-S10: a field the host declares for a kind is searchable for that kind."""
     policy = Policy(searchable_fields={"bib": ("isbn",)})
-    repo = DeletedRepository.in_memory(clock=clock, policy=policy)
+    repo = repository(clock=clock, policy=policy)
     repo.catalog.add(INSTITUTION, [Record("bib", "b-1", None, {"isbn": "978-0"})])
     repo.delete(INSTITUTION, ["b-1"], actor=ANA)
     assert ids(repo, ByField(kind="bib", field="isbn", value="978-0"), manager) == ["b-1"]
@@ -673,7 +673,7 @@ def test_a_brief_needs_the_restore_role(seeded: DeletedRepository) -> None:
 
 def test_the_restore_role_is_a_policy_value(manager: Requester, clock: Clock) -> None:
     """R-P1: with another restore role, that role may search and the preset's may not."""
-    repo = DeletedRepository.in_memory(clock=clock, policy=Policy(restore_role="Undeleter"))
+    repo = repository(clock=clock, policy=Policy(restore_role="Undeleter"))
     repo.catalog.add(INSTITUTION, BRIEFS)
     repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     undeleter = Requester(user_id="u", institution=INSTITUTION, roles={"Undeleter"})
