@@ -99,7 +99,8 @@ BIB_1 = [
 """A bib with every kind of inventory below it.
 
 Items carry unique barcodes B-1..B-3 and the representation the handle ``hdl-1``, for the
-conflict tests (R-P7); only barcodes are unique under the default policy.
+conflict tests (R-P7); only barcodes are unique under the default policy. The bib's year is a
+number, so that snapshots hold more than text.
 """
 
 BIB_2 = [
@@ -163,8 +164,8 @@ SHELVES = [
 ]
 """Two bibs, each with one holding of items and nothing else.
 
-Unlike in the sample catalog, hol-2 and itm-3 stand under bib-2, so that bib-2 with all below it
-is deleted apart from bib-1.
+Unlike in the sample catalog, hol-2 (with itm-3 and itm-4) stands under bib-2, so that
+deleting bib-2 takes nothing of bib-1's.
 """
 
 BRIEFS = [
