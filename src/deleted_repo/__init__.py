@@ -6,6 +6,8 @@ Host code uses `DeletedRepository`; the names below are its whole public face.
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from deleted_repo.checks import Exclusion, ExclusionCause
+from deleted_repo.deleting import Deletion
 from deleted_repo.errors import (
     CapExceededError,
     ConflictError,
@@ -45,14 +47,13 @@ from deleted_repo.model import (
     is_alma_id,
 )
 from deleted_repo.planner import (
-    Exclusion,
-    ExclusionCause,
     PlannedRecord,
     Reason,
     ReasonKind,
     RestorePlan,
     plan_restore,
 )
+from deleted_repo.results import ListenerFailure, PurgeReport, RestoreResult
 from deleted_repo.search import (
     Brief,
     ByField,
@@ -66,13 +67,7 @@ from deleted_repo.search import (
     Window,
 )
 from deleted_repo.serialization import configure_converter, from_json, make_converter, to_json
-from deleted_repo.service import (
-    DeletedRepository,
-    Deletion,
-    ListenerFailure,
-    PurgeReport,
-    RestoreResult,
-)
+from deleted_repo.service import DeletedRepository
 
 try:
     __version__ = _version("deleted-repo")

@@ -567,10 +567,27 @@ class Policy:
                 fields[kind] = tuple(dict.fromkeys((*fields.get(kind, ()), *names)))
         return fields
 
-    def expires(self, kind: str, deleted_at: datetime, now: datetime) -> bool:
-        """Tell whether a `kind` record deleted at `deleted_at` is past its retention at `now`."""
+    def expiry_cutoff(self, kind: str, now: datetime) -> datetime | None:
+        """The retention cutoff of `kind` at `now`: records deleted before it are expired.
+
+        None when the kind is kept for good. Planning, restoring and purging all measure
+        retention through this one cutoff (R-P6, R-R1).
+        """
         keep = self.retention.get(kind)
-        return keep is not None and now - deleted_at > keep
+        if keep is None:
+            return None
+        try:
+            return now - keep
+        except OverflowError:  # a retention reaching before year 1: nothing can be that old
+            return None
+
+    def expires(self, kind: str, deleted_at: datetime, now: datetime) -> bool:
+        """Tell whether a `kind` record deleted at `deleted_at` is past its retention at `now`.
+
+        A record is expired when strictly more than its retention has passed (D-18).
+        """
+        cutoff = self.expiry_cutoff(kind, now)
+        return cutoff is not None and deleted_at < cutoff
 
 
 @attrs.frozen(kw_only=True)

@@ -11,10 +11,17 @@ import enum
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
 
 import attrs
 
+from deleted_repo.checks import (
+    CONFLICTS,
+    Exclusion,
+    ExclusionCause,
+    active_again,
+    expired,
+    unique_conflicts,
+)
 from deleted_repo.errors import CapExceededError, ConflictError, InvalidPlanError
 from deleted_repo.model import (
     AncestorPolicy,
@@ -28,6 +35,7 @@ from deleted_repo.model import (
     _tuple,
     count_kinds,
 )
+from deleted_repo.reads import StateReader
 from deleted_repo.search import Criteria
 
 __all__ = [
@@ -38,9 +46,7 @@ __all__ = [
     "ReasonKind",
     "RestorePlan",
     "StateReader",
-    "UniqueClash",
     "plan_restore",
-    "unique_clashes",
 ]
 
 
@@ -98,47 +104,8 @@ class PlannedRecord:
         return self.record.id
 
 
-class ExclusionCause(enum.Enum):
-    """Why a record the restore would otherwise bring back is left out."""
-
-    EXPIRED = "expired"
-    """Past its kind's retention (R-P6)."""
-    ACTIVE_AGAIN = "active_again"
-    """Its id is active again (R-P7)."""
-    UNIQUE_CONFLICT = "unique_conflict"
-    """A unique field's value is now held by an active record, or by another planned one (R-P7)."""
-    BLOCKED_BY_ANCESTOR = "blocked_by_ancestor"
-    """An ancestor was deleted in another event and the policy blocks (R-P4)."""
-    ANCESTOR_GONE = "ancestor_gone"
-    """Its parent is neither active nor deleted (purged): it would be an orphan (I1)."""
-    ANCESTOR_EXCLUDED = "ancestor_excluded"
-    """A record above it is excluded, so it cannot come back (R-P7)."""
-    NOT_NEEDED = "not_needed"
-    """An ancestor that was in the plan only for records now excluded (R-P7)."""
-
-
-CONFLICTS = frozenset({ExclusionCause.ACTIVE_AGAIN, ExclusionCause.UNIQUE_CONFLICT})
-"""The causes the ``fail`` conflict policy turns into a failed plan."""
-
-
-@attrs.frozen(kw_only=True)
-class Exclusion:
-    """A record left out of the plan, and why.
-
-    Attributes:
-        id: the record.
-        kind: its kind.
-        cause: the reason, as a value.
-        detail: the reason in words, naming the records involved.
-        related: the other record involved (the ancestor to restore first, the active holder of
-            a barcode, the excluded ancestor), when there is one.
-    """
-
-    id: str
-    kind: str
-    cause: ExclusionCause
-    detail: str
-    related: str | None = None
+def _optional_ids(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(sorted(_tuple(value)))
 
 
 def _batches(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
@@ -164,6 +131,8 @@ class RestorePlan:
             one batch unless batches were asked for.
         counts: the planned records per kind.
         partial: whether expired records are left out (R-P6).
+        events: the events the search resolved as the user's last action (R-S4), which the
+            restore holds it to (D-32); None for searches that resolve no events.
     """
 
     institution: str = attrs.field(validator=_non_empty)
@@ -175,6 +144,7 @@ class RestorePlan:
     batches: tuple[tuple[str, ...], ...] = attrs.field(converter=_batches)
     counts: Mapping[str, int] = attrs.field(converter=_dict)
     partial: bool = False
+    events: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_ids)
 
     def __attrs_post_init__(self) -> None:
         ids = [p.id for p in self.records]
@@ -258,35 +228,6 @@ def _backed(p: PlannedRecord, reason: Reason, by_id: Mapping[str, PlannedRecord]
     )
 
 
-class _CatalogReads(Protocol):
-    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, Record]: ...
-
-    def find_by_field(
-        self, institution: str, kind: str, field: str, values: Collection[Any]
-    ) -> Mapping[Any, str]: ...
-
-
-class _DeletedReads(Protocol):
-    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, DeletedRecord]: ...
-
-    def children(
-        self, institution: str, parent_ids: Collection[str]
-    ) -> Sequence[DeletedRecord]: ...
-
-
-@attrs.frozen
-class StateReader:
-    """The reads planning needs: the catalog's and the deleted store's read methods.
-
-    Attributes:
-        catalog: anything with the read methods of `deleted_repo.ports.Catalog`.
-        deleted: anything with the read methods of `deleted_repo.ports.DeletedStore`.
-    """
-
-    catalog: _CatalogReads
-    deleted: _DeletedReads
-
-
 @attrs.define
 class _Candidate:
     entry: DeletedRecord
@@ -309,6 +250,7 @@ def plan_restore(
     policy: Policy,
     now: datetime,
     batches: bool = False,
+    events: Collection[str] | None = None,
 ) -> RestorePlan:
     """Plan the restore of `targets` (the hits of `criteria`, all pages) (R-P2..R-P9).
 
@@ -325,6 +267,7 @@ def plan_restore(
         policy: the rules' numbers and switches.
         now: the planning time; retention is measured against it.
         batches: cut a plan over the cap into ordered batches instead of refusing it.
+        events: the events the search resolved (R-S4), kept in the plan.
 
     Raises:
         ConflictError: a conflict under the ``fail`` policy.
@@ -346,7 +289,7 @@ def plan_restore(
         order, excluded = found.settle()
     found.explain(order)
     records = [found.planned(i) for i in order]
-    cap = policy.max_records_per_job
+    cap = policy.max_records_per_job  # D-19: what the plan restores counts, cut parents first
     if len(records) > cap and not batches:
         raise CapExceededError(len(records), cap)
     return RestorePlan(
@@ -359,66 +302,8 @@ def plan_restore(
         batches=[order[i : i + cap] for i in range(0, len(order), cap)],
         counts=count_kinds(p.record.kind for p in records),
         partial=any(e.cause is ExclusionCause.EXPIRED for e in excluded),
+        events=events,
     )
-
-
-@attrs.frozen
-class UniqueClash:
-    """A record whose unique field's value another record holds (R-P7).
-
-    Attributes:
-        id: the record that cannot come back.
-        field: the unique field.
-        value: the value held twice.
-        holder: the other record.
-        planned: whether the holder is another record of the same restore, not an active one.
-    """
-
-    id: str
-    field: str
-    value: Any
-    holder: str
-    planned: bool
-
-
-def unique_clashes(
-    records: Sequence[Record], catalog: _CatalogReads, institution: str, policy: Policy
-) -> list[UniqueClash]:
-    """Find the `records` whose unique value an active or an earlier one of `records` holds.
-
-    One catalog look-up per kind and unique field, whatever the number of records (R-P7, R-E2).
-    """
-    by_kind: dict[str, list[Record]] = defaultdict(list)
-    for r in records:
-        if policy.unique_fields.get(r.kind):
-            by_kind[r.kind].append(r)
-    clashes = []
-    for kind, group in sorted(by_kind.items()):
-        for field in policy.unique_fields[kind]:
-            holders = [r for r in group if _hashable(r.data.get(field))]
-            values = {r.data[field] for r in holders}
-            active = catalog.find_by_field(institution, kind, field, values)
-            claimed: dict[Any, str] = {}
-            for r in holders:
-                value = r.data[field]
-                owner = active.get(value)
-                if owner is not None and owner != r.id:
-                    clashes.append(UniqueClash(r.id, field, value, owner, planned=False))
-                elif value in claimed:
-                    clashes.append(UniqueClash(r.id, field, value, claimed[value], planned=True))
-                else:
-                    claimed[value] = r.id
-    return clashes
-
-
-def _hashable(value: object) -> bool:
-    if value is None:
-        return False
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 class _Closure:
@@ -463,7 +348,11 @@ class _Closure:
             frontier = step
 
     def add_ancestors(self) -> None:
-        """Walk up level by level: active parents stop the walk, deleted ones join (R-P4)."""
+        """Walk up level by level: active parents stop the walk, deleted ones join (R-P4).
+
+        D-15: a parent whose id is active again counts as active. D-14: a parent neither active
+        nor deleted excludes the records below it.
+        """
         outside: dict[str, bool] = {}  # parent id -> active (True) or gone (False)
         waiting = self._waiting(self.found.values())
         while waiting:
@@ -503,7 +392,7 @@ class _Closure:
     def _other_events(self, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
         """Pair each record of `ids` with its ancestors of another event, nearest first.
 
-        Only ancestors in the plan for others' sake count. Decision: an ancestor that is itself
+        Only ancestors in the plan for others' sake count. D-13: an ancestor that is itself
         a target or deleted with one is restored in its own right, so it does not count.
         """
         for ident in sorted(ids):
@@ -555,15 +444,8 @@ class _Closure:
                 )
 
     def check_expiry(self) -> None:
-        for c in self.found.values():
-            entry = c.entry
-            if self.policy.expires(entry.kind, entry.deleted_at, self.now):
-                self._exclude(
-                    entry,
-                    ExclusionCause.EXPIRED,
-                    f"deleted at {entry.deleted_at.isoformat()}, past the retention of "
-                    f"{self.policy.retention[entry.kind].days} days for {entry.kind} records",
-                )
+        for e in expired((c.entry for c in self.found.values()), self.policy, self.now):
+            self.direct.setdefault(e.id, e)
 
     def conflicts(self) -> list[Exclusion]:
         """The conflicts found so far, by id: what the ``fail`` policy refuses (R-P7)."""
@@ -571,37 +453,26 @@ class _Closure:
 
     def check_conflicts(self) -> None:
         """Find ids active again and unique values active records hold (R-P7)."""
-        ids = sorted(self.found)
-        for ident in sorted(self.state.catalog.get(self.institution, ids)):
-            self._exclude(
-                self.found[ident].entry,
-                ExclusionCause.ACTIVE_AGAIN,
-                f"id {ident} is active again",
-                ident,
-            )
-        self._exclude_clashes(ids, planned=False)
+        records = [self.found[i].entry.record for i in sorted(self.found)]
+        for e in active_again(records, self.state.catalog, self.institution):
+            self.direct.setdefault(e.id, e)
+        self._exclude_clashes(records, planned=False)
 
     def check_claims(self, order: list[str]) -> bool:
         """Exclude records whose unique value a record the plan restores holds too (R-P7).
 
-        Decision: only records the plan would restore claim values, the lowest id first; a
-        record excluded for another reason claims nothing. Returns whether any was excluded.
+        D-16: only records the plan would restore claim values, the lowest id first; a record
+        excluded for another reason claims nothing. Returns whether any was excluded.
         """
-        return self._exclude_clashes(sorted(order), planned=True)
+        return self._exclude_clashes([self.found[i].entry.record for i in sorted(order)], True)
 
-    def _exclude_clashes(self, ids: list[str], *, planned: bool) -> bool:
-        records = [self.found[i].entry.record for i in ids]
-        clashes = unique_clashes(records, self.state.catalog, self.institution, self.policy)
-        chosen = [c for c in clashes if c.planned is planned]
-        for clash in chosen:
-            where = "planned" if clash.planned else "active"
-            self._exclude(
-                self.found[clash.id].entry,
-                ExclusionCause.UNIQUE_CONFLICT,
-                f"{clash.field} {clash.value!r} is also held by {where} record {clash.holder}",
-                clash.holder,
-            )
-        return bool(chosen)
+    def _exclude_clashes(self, records: list[Record], planned: bool) -> bool:
+        found = unique_conflicts(
+            records, self.state.catalog, self.institution, self.policy, planned=planned
+        )
+        for e in found:
+            self.direct.setdefault(e.id, e)
+        return bool(found)
 
     def settle(self) -> tuple[list[str], list[Exclusion]]:
         """Spread exclusions down and drop unneeded ancestors; order the rest parents first."""

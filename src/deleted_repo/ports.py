@@ -92,7 +92,7 @@ class DeletedStore(Protocol):
         """Return the id of `actor`'s most recent event inside `window` that still has records.
 
         "Most recent" is by event time, then by the order events were added. Events all of
-        whose records were restored or purged do not count (R-S4). None when there is none.
+        whose records were restored or purged do not count (R-S4, D-10). None when there is none.
         """
 
     def has_actor(self, institution: str, actor: Actor) -> bool:
@@ -154,7 +154,7 @@ class Store(Protocol):
         """Open a transaction: commit when the block ends, roll everything back if it raises.
 
         Writes through the three ports inside the block are all kept or all undone (R-E1). A
-        transaction opened inside another joins it.
+        transaction opened inside another joins it (D-29).
         """
 
     def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:

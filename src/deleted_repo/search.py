@@ -1,18 +1,24 @@
 """Search criteria, and the rules that turn them into store queries (R-S1..R-S10).
 
 A criterion names the find type (`kind`) and one way to find records. `resolve` applies the
-one-year window (R-S2) and returns a `Query` for the store; the facade adds the last-action rule
-(R-S4), which needs to read the store.
+one-year window (R-S2) and returns a `Query` for the store; `query_for` adds the rules that read
+the store: an unknown actor, and the user's last action (R-S4). A search's later pages reuse
+what its first page resolved, through the cursor (`PageCursor`, D-31).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import attrs
 
-from deleted_repo.errors import InvalidInputError, InvalidRangeError
+from deleted_repo.errors import InvalidInputError, InvalidRangeError, UnknownActorError
 from deleted_repo.model import (
     Actor,
     ActorKind,
@@ -24,7 +30,11 @@ from deleted_repo.model import (
     _non_empty,
 )
 
+if TYPE_CHECKING:
+    from deleted_repo.reads import DeletedReads
+
 __all__ = [
+    "CRITERIA",
     "Brief",
     "ByField",
     "ById",
@@ -34,11 +44,14 @@ __all__ = [
     "ByUser",
     "Criteria",
     "Cursor",
+    "PageCursor",
     "Query",
     "SearchPage",
     "Window",
     "brief",
     "comes_after",
+    "page_of",
+    "query_for",
     "resolve",
 ]
 
@@ -65,7 +78,7 @@ class ById:
 
 @attrs.frozen(kw_only=True)
 class ByRange:
-    """Find records of `kind` deleted between `start` and `end`, both inclusive (R-S1, R-S2)."""
+    """Find records of `kind` deleted from `start` to `end`, both inclusive (R-S1, R-S2, D-5)."""
 
     kind: str = attrs.field(validator=_non_empty)
     start: datetime = attrs.field(validator=_aware)
@@ -76,7 +89,8 @@ class ByRange:
 class ByUser:
     """Find the records of `kind` of the user's last action in the range (R-S4).
 
-    The range is optional; without one, the whole window counts.
+    The range is optional; without one, the whole window counts (D-6). The last action is the
+    user's newest event with any record left, whatever its kind (D-10, D-11).
     """
 
     kind: str = attrs.field(validator=_non_empty)
@@ -87,7 +101,7 @@ class ByUser:
 
 @attrs.frozen(kw_only=True)
 class ByJob:
-    """Find the records of `kind` deleted by every event of the job inside the window (R-S5)."""
+    """Find the records of `kind` deleted by every event of the job in the window (R-S5, D-6)."""
 
     kind: str = attrs.field(validator=_non_empty)
     job_id: str = attrs.field(validator=_non_empty)
@@ -97,7 +111,7 @@ class ByJob:
 class BySystem:
     """Find the records of `kind` deleted by internal system processes, whatever their label (R-D4).
 
-    Decision: like a job's, every such deletion in the range counts, not only the last one; the
+    D-8: like a job's, every such deletion in the range counts, not only the last one; the
     range is optional and clipped to the window like the others.
     """
 
@@ -110,7 +124,8 @@ class BySystem:
 class ByField:
     """Find deleted records of `kind` whose snapshot has `field` equal to `value` (R-S10).
 
-    Only fields the policy declares searchable for the kind may be used; no time limit applies.
+    Only fields the policy declares searchable for the kind may be used, with text values
+    (D-12); no time limit applies.
     """
 
     kind: str = attrs.field(validator=_non_empty)
@@ -120,6 +135,12 @@ class ByField:
 
 Criteria = ById | ByRange | ByUser | ByJob | BySystem | ByField
 """Any one search criterion."""
+
+CRITERIA: tuple[type[Criteria], ...] = get_args(Criteria)
+"""The criterion classes, for checks and serialization: `Criteria` is the one list of them."""
+
+UNLIMITED: tuple[type[Criteria], ...] = (ById, ByField)
+"""The criteria with no time limit (R-S3, R-S10); every other one sees only the window (R-S2)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -203,10 +224,14 @@ def resolve(
 
     Raises:
         UnknownKindError: the kind is not in the hierarchy.
-        InvalidInputError: the field is not searchable for the kind.
+        InvalidInputError: not a criterion, or the field is not searchable for the kind.
         InvalidRangeError: the range is inverted.
     """
-    hierarchy.spec(criteria.kind)
+    if not isinstance(criteria, CRITERIA):
+        raise InvalidInputError(
+            f"not a search criterion: {criteria!r}", field="criteria", value=criteria
+        )
+    hierarchy.spec(criteria.kind)  # D-7: every criterion finds only its own kind
     base = Query(institution=institution, kind=criteria.kind)
     match criteria:
         case ById(id=ident):
@@ -234,9 +259,40 @@ def resolve(
             return attrs.evolve(
                 base, actor_kind=ActorKind.SYSTEM, window=window_for(start, end, policy, now)
             )
-    raise InvalidInputError(
-        f"not a search criterion: {criteria!r}", field="criteria", value=criteria
-    )
+    raise AssertionError(f"a criterion without a rule: {type(criteria).__name__}")
+
+
+def query_for(  # noqa: PLR0917 (the facade and the restore check pass the same arguments)
+    criteria: Criteria,
+    deleted: DeletedReads,
+    institution: str,
+    hierarchy: Hierarchy,
+    policy: Policy,
+    now: datetime,
+    window: Window | None = None,
+    events: frozenset[str] | None = None,
+) -> Query:
+    """The store query of `criteria`: `resolve`, then the rules that read the store.
+
+    A search by user or job names an actor who deleted something here (D-9); a search by user
+    is narrowed to that user's last action (R-S4). A `window` or `events` given replace what
+    would be resolved now, so that every page of a search sees what its first page resolved
+    (D-31) and a restore what its plan resolved (D-32).
+
+    Raises:
+        UnknownActorError: a user or job that never deleted anything in the institution.
+        InvalidInputError, UnknownKindError, InvalidRangeError: as `resolve`.
+    """
+    query = resolve(criteria, institution=institution, hierarchy=hierarchy, policy=policy, now=now)
+    if query.actor is not None and not deleted.has_actor(institution, query.actor):
+        raise UnknownActorError(query.actor)
+    if window is not None:
+        query = attrs.evolve(query, window=window)
+    if events is None and isinstance(criteria, ByUser):
+        assert query.actor is not None
+        event = deleted.latest_event(institution, query.actor, query.window)
+        events = frozenset([event] if event else [])
+    return query if events is None else attrs.evolve(query, event_ids=events)
 
 
 @attrs.frozen(kw_only=True)
@@ -310,23 +366,122 @@ class SearchPage:
         return self.window is not None and self.window.clipped
 
 
-def encode_cursor(cursor: Cursor) -> str:
-    """Render a cursor as an opaque string."""
-    at, ident = cursor
-    return f"{at.isoformat()}|{ident}"
+def page_of(
+    found: Sequence[DeletedRecord],
+    limit: int,
+    criteria: Criteria,
+    query: Query,
+    hierarchy: Hierarchy,
+) -> SearchPage:
+    """The page of the first `limit` of `found` (read with one more, to know if more follow).
 
-
-def decode_cursor(text: str) -> Cursor:
-    """Parse a cursor made by `encode_cursor`.
-
-    Raises:
-        InvalidInputError: `text` is not such a cursor.
+    The next page's cursor carries what this search resolved: its window and events (D-31).
     """
-    stamp, sep, ident = text.partition("|") if isinstance(text, str) else ("", "", "")
-    try:
-        at = datetime.fromisoformat(stamp)
-    except ValueError:
-        at = None
-    if not sep or not ident or at is None or at.utcoffset() is None:
-        raise InvalidInputError(f"not a search cursor: {text!r}", field="cursor", value=text)
-    return (at, ident)
+    page = found[:limit]
+    window = None if isinstance(criteria, UNLIMITED) else query.window
+    next_cursor = None
+    if len(found) > limit:
+        next_cursor = PageCursor(
+            search=PageCursor.digest(criteria),
+            after=(page[-1].deleted_at, page[-1].id),
+            window=window,
+            events=query.event_ids,
+        ).encode()
+    return SearchPage(
+        hits=tuple(brief(e, hierarchy) for e in page), next_cursor=next_cursor, window=window
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PageCursor:
+    """Where a search's next page starts, and what its first page resolved (R-S8, D-31).
+
+    Attributes:
+        search: a digest of the criteria, so that a cursor is used only with its own search.
+        after: the last hit seen: its deletion time and id.
+        window: the window the first page applied; None for searches without one.
+        events: the events the first page resolved (a user's last action), or None.
+    """
+
+    search: str
+    after: Cursor
+    window: Window | None
+    events: frozenset[str] | None
+
+    @staticmethod
+    def digest(criteria: Criteria) -> str:
+        """The digest of `criteria` that its cursors carry."""
+        return hashlib.sha256(repr(criteria).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    def encode(self) -> str:
+        """The cursor as an opaque, URL-safe string."""
+        window = self.window
+        body = {
+            "s": self.search,
+            "a": [self.after[0].isoformat(), self.after[1]],
+            "w": None if window is None else [_iso(window.start), _iso(window.end), window.clipped],
+            "e": None if self.events is None else sorted(self.events),
+        }
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=True)
+        return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii").rstrip("=")
+
+    @classmethod
+    def decode(cls, text: object, criteria: Criteria) -> PageCursor:
+        """Parse a cursor made by `encode` for a search by `criteria`.
+
+        Raises:
+            InvalidInputError: `text` is not a cursor, or is one of another search.
+        """
+        try:
+            if not isinstance(text, str) or len(text) > _LONGEST_CURSOR:
+                raise ValueError("not a cursor")
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            body = json.loads(raw.decode("ascii"))
+            search, (at, ident), window, events = body["s"], body["a"], body["w"], body["e"]
+            cursor = cls(
+                search=_text(search),
+                after=(_instant(at), _text(ident)),
+                window=None
+                if window is None
+                else Window(
+                    start=_optional_instant(window[0]),
+                    end=_optional_instant(window[1]),
+                    clipped=window[2] is True,
+                ),
+                events=None if events is None else frozenset(_text(e) for e in events),
+            )
+        except (ValueError, TypeError, KeyError, IndexError, binascii.Error) as e:
+            shown = text[:40] + "..." if isinstance(text, str) and len(text) > 40 else text
+            raise InvalidInputError(
+                f"not a search cursor: {shown!r}", field="cursor", value=shown
+            ) from e
+        if cursor.search != cls.digest(criteria):
+            raise InvalidInputError(
+                "this cursor belongs to another search: pass the criteria of its first page",
+                field="cursor",
+            )
+        return cursor
+
+
+_LONGEST_CURSOR = 64_000
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("not a non-empty string")
+    return value
+
+
+def _instant(value: object) -> datetime:
+    at = datetime.fromisoformat(_text(value))
+    if at.utcoffset() is None:
+        raise ValueError("not an aware instant")
+    return at
+
+
+def _optional_instant(value: object) -> datetime | None:
+    return None if value is None else _instant(value)

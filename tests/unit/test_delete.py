@@ -446,8 +446,8 @@ def test_recorded_deletion_is_searchable_like_a_delete(
 @pytest.mark.parametrize(
     ("setup", "records", "origins", "error"),
     [
-        ("active", BIB_2[1:], None, InvalidInputError),
-        ("deleted", BIB_2, None, InvalidInputError),
+        ("active", BIB_2[1:], None, RecordNotFoundError),
+        ("deleted", BIB_2, None, RecordNotFoundError),
         ("orphans", BIB_2[:1], None, InvalidInputError),
         ("", [Record("item", "itm-9", "hol-9")], None, HierarchyError),
         ("", [Record("item", "itm-9", "bib-9"), Record("bib", "bib-9")], None, HierarchyError),

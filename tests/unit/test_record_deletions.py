@@ -20,6 +20,7 @@ from deleted_repo import (
     InvalidInputError,
     MemberRole,
     Record,
+    RecordNotFoundError,
     Requester,
 )
 from deleted_repo.testing.strategies import actors, catalogs
@@ -90,8 +91,8 @@ def test_a_deletion_does_not_see_the_later_ones(repo: DeletedRepository) -> None
 def test_a_record_in_two_deletions_is_already_deleted_the_second_time(
     repo: DeletedRepository,
 ) -> None:
-    """R-D5: the second deletion of a record is refused as `record_deletion` refuses it."""
-    with pytest.raises(InvalidInputError, match=r"already deleted: \['bib-3'\]"):
+    """R-D5, D-30: the second deletion of a record is refused as `record_deletion` refuses it."""
+    with pytest.raises(RecordNotFoundError, match=r"not removed: 'bib-3' \(already deleted\)"):
         repo.record_deletions(
             INSTITUTION,
             [Deletion(BIB_3, actor=ANA), Deletion([Record("bib", "bib-3")], actor=ANA)],
@@ -103,7 +104,7 @@ def test_one_failing_deletion_records_none(repo: DeletedRepository) -> None:
     repo.catalog.add(INSTITUTION, [Record("bib", "bib-9")])
     ids = [r.id for r in BIB_2] + ["bib-9"]
     before = state(repo, ids)
-    with pytest.raises(InvalidInputError, match="still active"):
+    with pytest.raises(RecordNotFoundError, match="still active"):
         repo.record_deletions(
             INSTITUTION,
             [Deletion(BIB_2, actor=ANA), Deletion([Record("bib", "bib-9")], actor=ANA)],
@@ -114,7 +115,7 @@ def test_one_failing_deletion_records_none(repo: DeletedRepository) -> None:
 def test_the_first_failing_deletion_gives_the_error(repo: DeletedRepository) -> None:
     """R-D5: the error is the one of the first deletion that fails, whatever fails later."""
     repo.catalog.add(INSTITUTION, [Record("bib", "bib-9")])
-    with pytest.raises(InvalidInputError, match="still active"):
+    with pytest.raises(RecordNotFoundError, match="still active"):
         repo.record_deletions(
             INSTITUTION,
             [
@@ -241,7 +242,7 @@ def histories(draw: st.DrawFn) -> tuple[list[Record], list[Record], list[Deletio
 def outcome(call: Callable[[], object]) -> tuple[str, object]:
     try:
         return "ok", call()
-    except (InvalidInputError, HierarchyError) as e:
+    except (InvalidInputError, HierarchyError, RecordNotFoundError) as e:
         return type(e).__name__, str(e)
 
 

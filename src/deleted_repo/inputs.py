@@ -1,0 +1,111 @@
+"""Checks of the arguments the public API takes, made before anything is read.
+
+Each check raises `InvalidInputError` naming the argument, and runs in time linear in the
+argument's size.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TypeVar
+
+from deleted_repo.errors import InvalidInputError
+from deleted_repo.model import Actor
+
+__all__ = [
+    "check_actor",
+    "check_aware",
+    "check_choice",
+    "check_ids",
+    "check_instance",
+    "check_institution",
+    "check_limit",
+]
+
+E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
+
+
+def check_institution(institution: object) -> str:
+    """Return `institution` if it is a non-empty string."""
+    if not isinstance(institution, str) or not institution:
+        raise InvalidInputError(
+            f"institution must be a non-empty string, got {institution!r}",
+            field="institution",
+            value=institution,
+        )
+    return institution
+
+
+def check_ids(ids: object, field: str = "ids") -> list[str]:
+    """Return `ids` as a list if it is a non-empty collection of distinct, non-empty strings."""
+    if isinstance(ids, str) or not isinstance(ids, Iterable):
+        raise InvalidInputError(
+            f"{field} must be a collection of ids, got {ids!r}", field=field, value=ids
+        )
+    listed = list(ids)
+    if not listed:
+        raise InvalidInputError(f"{field} must not be empty", field=field, value=listed)
+    for ident in listed:
+        if not isinstance(ident, str) or not ident:
+            raise InvalidInputError(f"not an id: {ident!r}", field=field, value=ident)
+    if len(set(listed)) != len(listed):
+        twice = sorted(i for i, n in Counter(listed).items() if n > 1)
+        raise InvalidInputError(f"ids given more than once: {twice}", field=field, value=twice)
+    return listed
+
+
+def check_actor(actor: object) -> Actor:
+    """Return `actor` if it is an `Actor`."""
+    if not isinstance(actor, Actor):
+        raise InvalidInputError(
+            f"actor must be an Actor, got {actor!r}", field="actor", value=actor
+        )
+    return actor
+
+
+def check_aware(value: object, field: str) -> datetime:
+    """Return `value` if it is a timezone-aware datetime."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidInputError(
+            f"{field} must be a timezone-aware datetime, got {value!r}", field=field, value=value
+        )
+    return value
+
+
+def check_limit(limit: object, *, most: int | None = None) -> int:
+    """Return `limit` if it is a positive integer (at most `most`, when given)."""
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or limit < 1
+        or (most is not None and limit > most)
+    ):
+        wanted = "a positive integer" if most is None else f"from 1 to {most}"
+        raise InvalidInputError(
+            f"limit must be {wanted}, got {limit!r}", field="limit", value=limit
+        )
+    return limit
+
+
+def check_choice(cls: type[E], value: object, field: str) -> E:
+    """Return the member of the enum `cls` that `value` is or names."""
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in cls)
+        raise InvalidInputError(
+            f"{field} must be one of {choices}, got {value!r}", field=field, value=value
+        ) from None
+
+
+def check_instance(value: object, cls: type[T], field: str) -> T:
+    """Return `value` if it is an instance of `cls` (a bool is no int)."""
+    if not isinstance(value, cls) or (cls is int and isinstance(value, bool)):
+        raise InvalidInputError(
+            f"{field} must be of type {cls.__name__}, got {value!r}", field=field, value=value
+        )
+    return value

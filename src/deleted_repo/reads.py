@@ -1,0 +1,90 @@
+"""The reads the rules need: the read methods of the catalog and the deleted store.
+
+The pure core (deleting, searching, planning, restore checks, retention) reads the state only
+through a `StateReader`, in batches, and never writes. Any two objects with these methods will
+do: the ports of a store, or fakes in a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from deleted_repo.model import Actor, DeletedRecord, Record
+from deleted_repo.search import Cursor, Query, Window
+
+__all__ = ["CatalogReads", "DeletedReads", "StateReader"]
+
+
+class CatalogReads(Protocol):
+    """The read methods of `deleted_repo.ports.Catalog`."""
+
+    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, Record]:
+        """See `deleted_repo.ports.Catalog.get`."""
+
+    def children(self, institution: str, parent_ids: Collection[str]) -> Sequence[Record]:
+        """See `deleted_repo.ports.Catalog.children`."""
+
+    def find_by_field(
+        self, institution: str, kind: str, field: str, values: Collection[Any]
+    ) -> Mapping[Any, str]:
+        """See `deleted_repo.ports.Catalog.find_by_field`."""
+
+
+class DeletedReads(Protocol):
+    """The read methods of `deleted_repo.ports.DeletedStore`."""
+
+    def get(self, institution: str, ids: Collection[str]) -> Mapping[str, DeletedRecord]:
+        """See `deleted_repo.ports.DeletedStore.get`."""
+
+    def children(self, institution: str, parent_ids: Collection[str]) -> Sequence[DeletedRecord]:
+        """See `deleted_repo.ports.DeletedStore.children`."""
+
+    def find(
+        self, query: Query, *, after: Cursor | None = None, limit: int | None = None
+    ) -> Sequence[DeletedRecord]:
+        """See `deleted_repo.ports.DeletedStore.find`."""
+
+    def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
+        """See `deleted_repo.ports.DeletedStore.latest_event`."""
+
+    def has_actor(self, institution: str, actor: Actor) -> bool:
+        """See `deleted_repo.ports.DeletedStore.has_actor`."""
+
+
+@attrs.frozen
+class StateReader:
+    """Read access to the state: the catalog's and the deleted store's read methods.
+
+    Attributes:
+        catalog: anything with the read methods of `deleted_repo.ports.Catalog`.
+        deleted: anything with the read methods of `deleted_repo.ports.DeletedStore`.
+    """
+
+    catalog: CatalogReads
+    deleted: DeletedReads
+
+    def known(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
+        """The records among `ids` that are active or deleted; a deleted snapshot wins."""
+        found: dict[str, Record] = dict(self.catalog.get(institution, ids))
+        found.update((i, d.record) for i, d in self.deleted.get(institution, ids).items())
+        return found
+
+    def ancestors(
+        self, institution: str, records: Mapping[str, Record], looked: Collection[str] = ()
+    ) -> dict[str, Record]:
+        """The active or deleted records above `records`, read level by level.
+
+        Ids in `records` or `looked` are not read again.
+        """
+        found: dict[str, Record] = {}
+        looked = {*records, *looked}
+        frontier = {p for r in records.values() if (p := r.parent_id) is not None} - looked
+        while frontier:
+            level = self.known(institution, frontier)
+            found.update(level)
+            looked |= frontier
+            frontier = {p for r in level.values() if (p := r.parent_id) is not None} - looked
+        return found

@@ -1,0 +1,155 @@
+"""Restoring: whether a batch of a plan may still run, and the job that records it.
+
+`check_fresh` holds a batch to the state as it is now, inside the restore's transaction: the
+same checks planning turned into exclusions (`deleted_repo.checks`) here refuse the batch as
+stale (R-E2). `batch_job` is the audit record of a batch (R-E3). Both are pure: they read
+through a `StateReader` and take the time as a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from deleted_repo.checks import ExclusionCause, active_again, expired, unique_conflicts
+from deleted_repo.errors import InvalidPlanError, StalePlanError, UnknownActorError
+from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
+from deleted_repo.model import DeletedRecord, Hierarchy, Policy, count_kinds
+from deleted_repo.planner import PlannedRecord, ReasonKind, RestorePlan
+from deleted_repo.reads import StateReader
+from deleted_repo.search import query_for
+
+__all__ = ["batch_job", "batch_of", "check_fresh"]
+
+_STALE = {
+    ExclusionCause.EXPIRED: "these records are now past their retention",
+    ExclusionCause.ACTIVE_AGAIN: "these ids are active again",
+    ExclusionCause.UNIQUE_CONFLICT: "a unique field of these records is held by another",
+}
+
+
+def batch_of(plan: RestorePlan, number: int, policy: Policy) -> tuple[PlannedRecord, ...]:
+    """The records of batch `number` of `plan`, within the policy's cap now (D-23).
+
+    A plan that restores nothing has one, empty, batch (D-20).
+
+    Raises:
+        InvalidPlanError: there is no such batch, or it holds more records than the cap.
+    """
+    planned = plan.batch(number) if plan.batches or number != 1 else ()
+    cap = policy.max_records_per_job
+    if len(planned) > cap:
+        raise InvalidPlanError(
+            f"batch {number} holds {len(planned)} records, over the cap of {cap}", field="plan"
+        )
+    return planned
+
+
+def check_fresh(  # noqa: PLR0917 (one call, from the facade)
+    plan: RestorePlan,
+    planned: Sequence[PlannedRecord],
+    state: StateReader,
+    hierarchy: Hierarchy,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    """Refuse a batch the state no longer supports (R-P2, R-E2, D-21).
+
+    The plan's search must still find the batch's targets, so that a plan edited after planning
+    cannot restore what its search never found. Every planned record must still be deleted, in
+    the same event, with the same snapshot, within its retention, and free of conflicts; its
+    parent must be active or in the batch.
+
+    Raises:
+        StalePlanError: the first of these that fails, naming its records.
+    """
+    institution = plan.institution
+    ids = [p.id for p in planned]
+    targets = {p.id for p in planned if any(r.kind is ReasonKind.TARGET for r in p.reasons)}
+    found = _found_targets(plan, targets, state=state, hierarchy=hierarchy, policy=policy, now=now)
+    # The search has read the targets it finds: read only the other records.
+    current = {**state.deleted.get(institution, [i for i in ids if i not in found]), **found}
+    moved = [
+        p.id
+        for p in planned
+        if (e := current.get(p.id)) is None or e.record != p.record or e.event_id != p.event_id
+    ]
+    if moved:
+        raise StalePlanError(moved, "these records are no longer deleted as planned")
+    lost = sorted(targets - found.keys())
+    if lost:
+        raise StalePlanError(lost, "the plan's search no longer finds these targets")
+    records = [p.record for p in planned]
+    for problems in (
+        expired((current[i] for i in ids), policy, now),
+        active_again(records, state.catalog, institution),
+        unique_conflicts(records, state.catalog, institution, policy),
+    ):
+        if problems:
+            raise StalePlanError([e.id for e in problems], _STALE[problems[0].cause])
+    inside = set(ids)
+    needed = {p for r in records if (p := r.parent_id) is not None and p not in inside}
+    waiting = sorted(needed - state.catalog.get(institution, needed).keys())
+    if waiting:
+        raise StalePlanError(
+            waiting, "their parents are not active yet; run the earlier batches first"
+        )
+
+
+def _found_targets(
+    plan: RestorePlan,
+    targets: set[str],
+    *,
+    state: StateReader,
+    hierarchy: Hierarchy,
+    policy: Policy,
+    now: datetime,
+) -> dict[str, DeletedRecord]:
+    """The batch's targets that the plan's search finds now, by id."""
+    if not targets:
+        return {}
+    try:
+        events = None if plan.events is None else frozenset(plan.events)
+        query = query_for(
+            plan.criteria, state.deleted, plan.institution, hierarchy, policy, now, None, events
+        )
+    except UnknownActorError as e:
+        raise StalePlanError(sorted(targets), f"its search fails now ({e})") from e
+    wanted = targets if query.ids is None else targets & query.ids
+    return {e.id: e for e in state.deleted.find(attrs.evolve(query, ids=frozenset(wanted)))}
+
+
+def batch_job(
+    plan: RestorePlan,
+    number: int,
+    planned: Sequence[PlannedRecord],
+    *,
+    job_id: str,
+    requested_by: str,
+    at: datetime,
+) -> RestoreJob:
+    """The restore job that records batch `number` of `plan` (R-E3), run at `at` (D-25).
+
+    Its outcomes are the batch's restored records, parents first, and on the first batch the
+    plan's exclusions (D-22).
+    """
+    restored = [
+        RecordOutcome(id=p.id, kind=p.record.kind, outcome=Outcome.RESTORED) for p in planned
+    ]
+    excluded = [
+        RecordOutcome(id=e.id, kind=e.kind, outcome=Outcome.EXCLUDED, reason=e.detail)
+        for e in (plan.excluded if number == 1 else ())
+    ]
+    return RestoreJob(
+        id=job_id,
+        institution=plan.institution,
+        requested_by=requested_by,
+        at=at,
+        criteria=plan.criteria,
+        batch=number,
+        batches=max(len(plan.batches), 1),
+        counts=count_kinds(p.record.kind for p in planned),
+        outcomes=restored + excluded,
+    )
