@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -36,10 +36,8 @@ from deleted_repo import (
 )
 from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.stores.sql import SqlStore
+from tests.support import ANA, INSTITUTION, MANAGER, START, repository
 
-INST = "01UNI"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-MANAGER = Requester(user_id="manager", institution=INST, roles={"Repository Manager"})
 SURROGATE = "\ud800"
 NUL = "\x00"
 
@@ -58,9 +56,9 @@ def _sqlite() -> SqlStore:
 def repo(request: pytest.FixtureRequest) -> DeletedRepository:
     """A repository with one bib, holding and item, on each store."""
     make: Callable[[], Any] = request.param
-    built = DeletedRepository(make(), clock=lambda: NOW)
+    built = repository(make())
     built.catalog.add(
-        INST,
+        INSTITUTION,
         [
             Record("bib", "b1", None, {"title": "Moby Dick"}),
             Record("holding", "h1", "b1"),
@@ -73,11 +71,11 @@ def repo(request: pytest.FixtureRequest) -> DeletedRepository:
 def snapshot(repo: DeletedRepository) -> tuple[object, ...]:
     """Everything a refused call must leave as it was."""
     hits = repo.search(
-        ByRange(kind="item", start=NOW - timedelta(days=300), end=NOW), requester=MANAGER
+        ByRange(kind="item", start=START - timedelta(days=300), end=START), requester=MANAGER
     ).hits
     return (
-        sorted(repo.catalog.get(INST, ["b1", "h1", "i1"])),
-        sorted(repo.deleted.get(INST, ["b1", "h1", "i1"])),
+        sorted(repo.catalog.get(INSTITUTION, ["b1", "h1", "i1"])),
+        sorted(repo.deleted.get(INSTITUTION, ["b1", "h1", "i1"])),
         [h.id for h in hits],
         [j.id for j in repo.restore_jobs(requester=MANAGER)],
     )
@@ -97,7 +95,7 @@ def test_an_instant_outside_utc_is_refused_before_it_is_stored(
     """R-D1, I5: an instant no store can hold in UTC is refused; later reads still work."""
     before = snapshot(repo)
     with pytest.raises(InvalidInputError) as caught:
-        repo.record_deletion(INST, [Record("bib", "b9")], actor=Actor.user("ana"), at=at)
+        repo.record_deletion(INSTITUTION, [Record("bib", "b9")], actor=ANA, at=at)
     assert caught.value.field == "at"
     assert snapshot(repo) == before
     repo.purge(requester=MANAGER)
@@ -123,14 +121,14 @@ def test_text_no_store_can_hold_is_refused_on_every_store(
     """R-M2, I5: a lone surrogate or a NUL anywhere is bad input, never a store failure."""
     before = snapshot(repo)
     calls: dict[str, Callable[[], object]] = {
-        "institution": lambda: repo.delete(bad, ["b1"], actor=Actor.user("ana")),
-        "id": lambda: repo.delete(INST, [bad], actor=Actor.user("ana")),
-        "actor": lambda: repo.delete(INST, ["b1"], actor=Actor.user(bad)),
+        "institution": lambda: repo.delete(bad, ["b1"], actor=ANA),
+        "id": lambda: repo.delete(INSTITUTION, [bad], actor=ANA),
+        "actor": lambda: repo.delete(INSTITUTION, ["b1"], actor=Actor.user(bad)),
         "data-value": lambda: repo.record_deletion(
-            INST, [Record("bib", "b9", None, {"title": bad})], actor=Actor.user("ana")
+            INSTITUTION, [Record("bib", "b9", None, {"title": bad})], actor=ANA
         ),
         "data-key": lambda: repo.record_deletion(
-            INST, [Record("bib", "b9", None, {"notes": [{bad: 1}]})], actor=Actor.user("ana")
+            INSTITUTION, [Record("bib", "b9", None, {"notes": [{bad: 1}]})], actor=ANA
         ),
         "job": lambda: repo.search(ByJob(kind="bib", job_id=bad), requester=MANAGER),
         "record-id": lambda: repo.brief(bad, requester=MANAGER),
@@ -168,7 +166,7 @@ def test_a_duplicate_among_many_ids_is_found_in_linear_time(repo: DeletedReposit
     ids = [f"x{n}" for n in range(200_000)] + ["x7"]
     started = time.perf_counter()
     with pytest.raises(InvalidInputError, match="x7") as caught:
-        repo.delete(INST, ids, actor=Actor.user("ana"))
+        repo.delete(INSTITUTION, ids, actor=ANA)
     assert time.perf_counter() - started < 2
     assert len(str(caught.value)) < 300
 
@@ -178,14 +176,14 @@ def test_a_duplicate_record_among_many_is_found_in_linear_time(repo: DeletedRepo
     records = [Record("bib", f"x{n}") for n in range(100_000)] + [Record("bib", "x7")]
     started = time.perf_counter()
     with pytest.raises(InvalidInputError, match="x7"):
-        repo.record_deletions(INST, [Deletion(records, actor=Actor.user("ana"))])
+        repo.record_deletions(INSTITUTION, [Deletion(records, actor=ANA)])
     assert time.perf_counter() - started < 2
 
 
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: Requester(user_id="u", institution=INST, roles=[["x"]]),  # type: ignore[list-item]
+        lambda: Requester(user_id="u", institution=INSTITUTION, roles=[["x"]]),  # type: ignore[list-item]
         lambda: KindSpec(name="a", parents=[["b"]]),  # type: ignore[list-item]
         lambda: Hierarchy.declare({"a": [["b"]]}),  # type: ignore[list-item]
         lambda: Hierarchy.declare({1: None, "a": None}),  # type: ignore[dict-item]
@@ -220,10 +218,8 @@ def test_a_policy_switch_names_its_field() -> None:
 
 def test_a_very_long_retention_keeps_everything(repo: DeletedRepository) -> None:
     """R-R1: a retention reaching before year 1 expires nothing, and nothing crashes."""
-    long = DeletedRepository(
-        repo.store, clock=lambda: NOW, policy=Policy(retention={"item": timedelta(days=800_000)})
-    )
-    long.delete(INST, ["i1"], actor=Actor.user("ana"))
+    long = repository(repo.store, policy=Policy(retention={"item": timedelta(days=800_000)}))
+    long.delete(INSTITUTION, ["i1"], actor=ANA)
     assert long.purge(requester=MANAGER).ids == ()
     assert long.plan(ById(kind="item", id="i1"), requester=MANAGER).ids == ("i1",)
     assert [
@@ -253,32 +249,30 @@ def test_a_huge_cursor_gives_a_short_message(repo: DeletedRepository) -> None:
 
 def test_the_block_policy_holds_for_a_plan_made_under_include(repo: DeletedRepository) -> None:
     """R-P4: under ``block``, a plan made under ``include`` cannot restore such an ancestor."""
-    repo.delete(INST, ["i1"], actor=Actor.user("ana"))
-    repo.delete(INST, ["b1"], actor=Actor.user("ana"))
+    repo.delete(INSTITUTION, ["i1"], actor=ANA)
+    repo.delete(INSTITUTION, ["b1"], actor=ANA)
     plan = repo.plan(ById(kind="item", id="i1"), requester=MANAGER)
     assert plan.ids == ("b1", "h1", "i1")
-    blocking = DeletedRepository(
+    blocking = repository(
         repo.store,
-        clock=lambda: NOW,
         policy=Policy(ancestors_from_other_events=AncestorPolicy.BLOCK),
     )
     with pytest.raises(StalePlanError) as caught:
         blocking.restore(plan, requester=MANAGER)
     assert caught.value.ids == ("i1",)
-    assert repo.catalog.get(INST, ["b1", "h1", "i1"]) == {}
+    assert repo.catalog.get(INSTITUTION, ["b1", "h1", "i1"]) == {}
 
 
 def test_a_plan_written_by_hand_cannot_pass_the_block_policy(repo: DeletedRepository) -> None:
     """R-P4: the policy is checked at restore time, whatever the plan says."""
-    blocking = DeletedRepository(
+    blocking = repository(
         repo.store,
-        clock=lambda: NOW,
         policy=Policy(ancestors_from_other_events="block"),
     )
-    blocking.delete(INST, ["i1"], actor=Actor.user("ana"))
-    blocking.delete(INST, ["b1"], actor=Actor.user("ana"))
+    blocking.delete(INSTITUTION, ["i1"], actor=ANA)
+    blocking.delete(INSTITUTION, ["b1"], actor=ANA)
     assert blocking.plan(ById(kind="item", id="i1"), requester=MANAGER).ids == ()
-    lenient = DeletedRepository(repo.store, clock=lambda: NOW)
+    lenient = repository(repo.store)
     written = to_json(lenient.plan(ById(kind="item", id="i1"), requester=MANAGER))
     with pytest.raises(StalePlanError):
         blocking.restore(from_json(written, RestorePlan), requester=MANAGER)
