@@ -340,7 +340,17 @@ def test_a_policy_file_that_is_not_a_policy_is_bad_input(db: CliDatabase, tmp_pa
     policy = _policy(tmp_path, max_records_per_job="many")
     result = invoke(db, "--policy", policy, "show", "231")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: ")
+    assert result.stderr.startswith(f"error: the policy file {policy} does not hold a valid policy")
+
+
+def test_the_requester_is_checked_before_the_database(tmp_path: Path) -> None:
+    """Bad input is refused before anything is read: no user, even on a missing database."""
+    db = CliDatabase("sqlite", str(tmp_path / "missing.sqlite3"), None)
+    result = invoke(db, "--user", "", "search", "--kind", "item", "--id", "1")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: no user: give --user or set DELETED_REPO_USER\n",
+    )
 
 
 def test_an_empty_database_file_has_no_tables(sqlite_cli_db: CliDatabase) -> None:

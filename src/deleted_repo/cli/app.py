@@ -23,14 +23,7 @@ import attrs
 import click
 import sqlalchemy as sa
 
-from deleted_repo.errors import (
-    DeletedRepoError,
-    InvalidInputError,
-    NotAuthorizedError,
-    NotFoundError,
-    PlanningError,
-    StorageError,
-)
+from deleted_repo.errors import DeletedRepoError, InvalidInputError, StorageError
 from deleted_repo.model import Policy, Requester
 from deleted_repo.serialization import from_json
 from deleted_repo.service import DeletedRepository
@@ -61,13 +54,15 @@ EXIT_STORAGE = 3
 
 
 def exit_code(error: DeletedRepoError) -> int:
-    """The exit status of the command line for one of the library's errors."""
+    """The exit status of the command line for one of the library's errors.
+
+    Storage errors are 3 and bad input is 2; everything else (not authorised, not found, a
+    plan refused: over the cap, a conflict, stale) is a refusal, 1.
+    """
     if isinstance(error, StorageError):
         return EXIT_STORAGE
     if isinstance(error, InvalidInputError):
         return EXIT_BAD_INPUT
-    if isinstance(error, NotAuthorizedError | PlanningError | NotFoundError):
-        return EXIT_REFUSED
     return EXIT_REFUSED
 
 
@@ -104,7 +99,7 @@ class CliGroup(click.Group):
             click.echo(f"error: {e}", err=True)
             code = e.code
         except click.exceptions.Abort:
-            click.echo("error: aborted; nothing was changed", err=True)
+            click.echo("error: interrupted", err=True)
             code = EXIT_REFUSED
         except click.UsageError as e:
             hint = ""
@@ -237,14 +232,23 @@ class Session:
             text = self.policy_file.read_text(encoding="utf-8")
         except OSError as e:
             fail(f"cannot read the policy file {self.policy_file}: {e.strerror}", EXIT_BAD_INPUT)
-        return from_json(text, Policy)
+        try:
+            return from_json(text, Policy)
+        except InvalidInputError as e:
+            raise InvalidInputError(
+                f"the policy file {self.policy_file} does not hold a valid policy: {e}",
+                field="policy",
+            ) from e
 
     def requester(self) -> Requester:
         """The requester of ``--user``, ``--institution`` and ``--role``."""
         if not self.user:
             fail("no user: give --user or set DELETED_REPO_USER", EXIT_BAD_INPUT)
         if not self.institution:
-            fail("no institution: give --institution or set DELETED_REPO_INSTITUTION", 2)
+            fail(
+                "no institution: give --institution or set DELETED_REPO_INSTITUTION",
+                EXIT_BAD_INPUT,
+            )
         return Requester(user_id=self.user, institution=self.institution, roles={self.role})
 
     def repository(self) -> DeletedRepository:

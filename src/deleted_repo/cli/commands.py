@@ -23,7 +23,7 @@ from .options import build_criteria, criteria_options, json_option
 __all__ = ["init", "plan", "purge", "restore", "run_batches", "search", "show"]
 
 
-@click.command()
+@click.command(short_help="Create the tables if they do not exist.")
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create the tables (and the PostgreSQL schema) if they do not exist yet."""
@@ -32,7 +32,7 @@ def init(ctx: click.Context) -> None:
     click.echo(f"the deleted_repo tables are ready in {state.shown_url}")
 
 
-@click.command()
+@click.command(short_help="Find deleted records, newest first.")
 @criteria_options()
 @click.option("--limit", default=25, show_default=True, help="The most hits on the page.")
 @click.option("--cursor", help="The next cursor a previous page printed.")
@@ -69,9 +69,8 @@ def search(
         field=field,
     )
     state = session(ctx)
-    page = state.repository().search(
-        criteria, requester=state.requester(), cursor=cursor, limit=limit
-    )
+    requester = state.requester()
+    page = state.repository().search(criteria, requester=requester, cursor=cursor, limit=limit)
     if as_json:
         click.echo(to_json(page))
         return
@@ -88,21 +87,22 @@ def search(
         out.print(f"next cursor: {page.next_cursor}")
 
 
-@click.command()
+@click.command(short_help="The brief view of one deleted record.")
 @click.argument("record_id", metavar="ID")
 @json_option
 @click.pass_context
 def show(ctx: click.Context, record_id: str, as_json: bool) -> None:
     """Show the brief view of the deleted record ID, of any kind."""
     state = session(ctx)
-    hit = state.repository().brief(record_id, requester=state.requester())
+    requester = state.requester()
+    hit = state.repository().brief(record_id, requester=requester)
     if as_json:
         click.echo(to_json(hit))
         return
     render.console().print(render.brief_table(hit))
 
 
-@click.command()
+@click.command(short_help="Preview a restore; change nothing.")
 @criteria_options()
 @click.option("--batches", is_flag=True, help="Cut a plan over the cap into ordered batches.")
 @click.option(
@@ -150,8 +150,9 @@ def plan(
         field=field,
     )
     state = session(ctx)
+    requester = state.requester()
     repo = state.repository()
-    planned = repo.plan(criteria, requester=state.requester(), batches=batches)
+    planned = repo.plan(criteria, requester=requester, batches=batches)
     text = to_json(planned)
     if save is not None:
         _write(save, text)
@@ -164,7 +165,7 @@ def plan(
         out.print(f"saved to {save}; restore it with: deleted-repo restore --plan {save}")
 
 
-@click.command()
+@click.command(short_help="Restore, after confirmation.")
 @criteria_options(required=False)
 @click.option(
     "--plan",
@@ -205,8 +206,8 @@ def restore(
     whose records moved since it was made is refused and nothing of its batch changes.
     """
     state = session(ctx)
-    repo = state.repository()
     requester = state.requester()
+    repo = state.repository()
     if plan_file is not None:
         if kind or record_id or start or end or deleted_by or job or system or field:
             raise click.UsageError("give either --plan or search criteria, not both")
@@ -293,7 +294,7 @@ def run_batches(
     return RestoreResult(tuple(jobs))
 
 
-@click.command()
+@click.command(short_help="Remove what is past its retention.")
 @click.option("--dry-run", is_flag=True, help="List what would be purged; remove nothing.")
 @json_option
 @click.pass_context
@@ -303,8 +304,8 @@ def purge(ctx: click.Context, *, dry_run: bool, as_json: bool) -> None:
     Exits 0 when there is nothing to purge, so it is safe to run from cron.
     """
     state = session(ctx)
-    repo = state.repository()
     requester = state.requester()
+    repo = state.repository()
     report = _dry_run(repo, requester) if dry_run else repo.purge(requester=requester)
     if as_json:
         click.echo(to_json(report))

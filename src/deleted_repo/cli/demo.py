@@ -265,7 +265,7 @@ def _audit(w: _Walk) -> None:
 _STEPS = (_institution, _bib, _item, _user, _job, _system, _window, _expired, _conflict, _cap)
 
 
-@click.command()
+@click.command(short_help="A sample institution and every rule at work.")
 @click.option(
     "--db",
     "db_path",

@@ -112,7 +112,7 @@ def _export(found: Iterator[RestoreJob], form: str, out: TextIO) -> int:
     return count
 
 
-@click.group(invoke_without_command=True)
+@click.group(invoke_without_command=True, short_help="The audit of restore jobs.")
 @click.option("--requested-by", metavar="USER", help="Only jobs run by this user.")
 @click.option(
     "--since", metavar="WHEN", callback=when_start, help="Only jobs run at or after this time."
@@ -149,9 +149,10 @@ def jobs(
     if output is not None and export_as is None:
         raise click.UsageError("--output needs --export jsonl or --export csv")
     state = session(ctx)
+    requester = state.requester()
     found = matching_jobs(
         state.repository(),
-        state.requester(),
+        requester,
         requested_by=requested_by,
         since=since,
         until=until,
@@ -183,7 +184,8 @@ def jobs(
 def show_job(ctx: click.Context, job_id: str, as_json: bool) -> None:
     """Show one restore job: who, when, the criteria, the counts and each record's outcome."""
     state = session(ctx)
-    job = state.repository().restore_job(job_id, requester=state.requester())
+    requester = state.requester()
+    job = state.repository().restore_job(job_id, requester=requester)
     if as_json:
         click.echo(to_json(job))
         return

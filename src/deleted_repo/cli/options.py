@@ -112,7 +112,8 @@ def criteria_options(*, required: bool = True) -> Callable[[F], F]:
                 "start",
                 metavar="WHEN",
                 callback=when_start,
-                help="Deleted from this time (a range; also narrows --deleted-by, --system).",
+                help=f"Deleted from this time: {WHEN_HELP}. Alone, a search by range; it also "
+                "narrows --deleted-by and --system.",
             ),
             click.option(
                 "--to",
