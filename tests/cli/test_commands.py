@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deleted_repo import Brief, RestoreJob, RestorePlan, SearchPage, from_json
+from deleted_repo import Brief, Record, RestoreJob, RestorePlan, SearchPage, from_json
 from deleted_repo.cli.app import exit_code
 from deleted_repo.errors import (
     CapExceededError,
@@ -213,6 +213,25 @@ def test_restore_refuses_a_stale_plan(db: CliDatabase, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the plan is stale")
     assert "232" in db.store().deleted.get(INSTITUTION, ["232"])
+
+
+def test_restore_stops_at_a_stale_batch(db: CliDatabase, tmp_path: Path) -> None:
+    """R-E2, R-P8: a batch whose records moved is refused; the batches before it stand."""
+    policy = _policy(tmp_path, max_records_per_job=2)
+    saved = tmp_path / "plan.json"
+    args = ("--kind", "bib", "--id", "991", "--batches", "--save", str(saved))
+    assert invoke(db, "--policy", policy, "plan", *args).exit_code == 0
+    store = db.store()
+    store.catalog.add(
+        INSTITUTION, [Record("item", "299", parent_id="225", data={"barcode": "B-1"})]
+    )
+    result = invoke(db, "--policy", policy, "restore", "--plan", str(saved), "--yes")
+    assert result.exit_code == 1
+    first, refusal = result.stderr.splitlines()
+    assert first.startswith("batch 1 was restored before the refusal (jobs ")
+    assert refusal.startswith("error: the plan is stale")
+    assert sorted(store.catalog.get(INSTITUTION, ["991", "221", "231"])) == ["221", "991"]
+    assert "231" in store.deleted.get(INSTITUTION, ["231"])
 
 
 @pytest.mark.parametrize(

@@ -284,10 +284,11 @@ def run_batches(
         for number in range(1, count + 1):
             try:
                 result = repo.restore(planned, requester=requester, batch=number)
-            except DeletedRepoError:
+            except (DeletedRepoError, KeyboardInterrupt):
                 if jobs:
-                    done = ", ".join(j.id for j in jobs)
-                    click.echo(f"batches 1 to {number - 1} were restored (jobs {done})", err=True)
+                    done = "batch 1 was" if number == 2 else f"batches 1 to {number - 1} were"
+                    ids = ", ".join(j.id for j in jobs)
+                    click.echo(f"{done} restored before the refusal (jobs {ids})", err=True)
                 raise
             jobs.extend(result.jobs)
             progress.advance(task, sum(len(j.restored) for j in result.jobs))

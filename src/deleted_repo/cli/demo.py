@@ -262,7 +262,20 @@ def _audit(w: _Walk) -> None:
     w.out.print(render.jobs_table(w.repo.restore_jobs(requester=w.manager)))
 
 
-_STEPS = (_institution, _bib, _item, _user, _job, _system, _window, _expired, _conflict, _cap)
+_STEPS = (
+    _institution,
+    _bib,
+    _item,
+    _user,
+    _job,
+    _system,
+    _window,
+    _expired,
+    _conflict,
+    _cap,
+    _stale,
+    _audit,
+)
 
 
 @click.command(short_help="A sample institution and every rule at work.")
@@ -290,8 +303,12 @@ def demo(db_path: Path | None, keep: bool, titles: int) -> None:
     began = time.perf_counter()
     if db_path is not None and db_path.exists() and db_path.stat().st_size > 0:
         fail(f"{db_path} already exists; the demo needs a new database", EXIT_BAD_INPUT)
-    folder = None if db_path is not None else Path(tempfile.mkdtemp(prefix="deleted_repo_demo_"))
-    path = db_path if db_path is not None else Path(folder or ".") / "demo.sqlite3"
+    folder: Path | None = None
+    if db_path is None:
+        folder = Path(tempfile.mkdtemp(prefix="deleted_repo_demo_"))
+        path = folder / "demo.sqlite3"
+    else:
+        path = db_path
     url = database_url(str(path))
     out = render.console()
     engine = sa.create_engine(url)
@@ -344,5 +361,5 @@ def _run(engine: sa.Engine, out: Console, titles: int) -> None:
         new_id=lambda: f"J{next(numbers):06d}",
     )
     walk = _Walk(repo=repo, out=out, sample=sample, clock=clock)
-    for step in (*_STEPS, _stale, _audit):
+    for step in _STEPS:
         step(walk)

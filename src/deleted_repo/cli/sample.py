@@ -55,12 +55,29 @@ _FORMS = ("A History of", "Notes on", "The Book of", "Studies in", "Voices from"
 
 @attrs.frozen(kw_only=True)
 class Scenarios:
-    """The records each step of the demo's walkthrough works on."""
+    """The records each step of the demo's walkthrough works on.
+
+    Attributes:
+        whole_bib: a bib deleted with its inventory three days ago, by asmith.
+        withdrawn_item: an item of that bib withdrawn in an earlier event, by bwhite.
+        walden_item: one of four items of a title deleted whole ten days ago, by mlopez.
+        last_action_user: a user with three delete actions, 30, 8 and 2 days ago.
+        dedup_job: a job that deleted whole titles 50 days ago, one event each.
+        old_bib: a bib deleted at `old_at`, 400 days ago: outside the search window.
+        old_at: when `old_bib` was deleted.
+        expired_representation: a representation deleted with its files 120 days ago.
+        conflict_item: an item withdrawn 30 days ago whose barcode an active item holds now.
+        conflict_barcode: that barcode.
+        conflict_holder: the active item that holds it.
+        weeding_job: a job that deleted holdings with their items 200 days ago.
+        weeding_records: the records the weeding job deleted.
+        stale_user: a user whose last action, yesterday, withdrew six items.
+        colleague: the user who restores one of them while a plan waits.
+    """
 
     whole_bib: str
     withdrawn_item: str
     walden_item: str
-    walden_siblings: tuple[str, ...]
     last_action_user: str
     dedup_job: str
     old_bib: str
@@ -263,6 +280,8 @@ def _collections(b: _Builder, titles: int) -> None:
 
 def _shared_barcodes(b: _Builder, stable: list[Record]) -> None:
     """New items that took the barcodes of withdrawn ones."""
+    if not stable:
+        return
     withdrawn = [
         r
         for d in b.history
@@ -359,7 +378,6 @@ def build_sample(
             whole_bib=moby.id,
             withdrawn_item=moby_items[2].id,
             walden_item=walden_items[1].id,
-            walden_siblings=(walden_items[0].id, walden_items[2].id, walden_items[3].id),
             last_action_user="jdoe",
             dedup_job=_DEDUP,
             old_bib=ulysses.id,
