@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -63,7 +63,7 @@ def console(*, stderr: bool = False) -> Console:
 
 def stamp(at: datetime | None) -> str:
     """A time as the tables show it: UTC, to the second."""
-    return "-" if at is None else at.strftime("%Y-%m-%d %H:%M:%S")
+    return "-" if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def actor_text(actor: Actor) -> str:
