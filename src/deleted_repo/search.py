@@ -13,8 +13,8 @@ import binascii
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, get_args
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, get_args, overload
 
 import attrs
 
@@ -414,16 +414,28 @@ class PageCursor:
 
     @staticmethod
     def digest(criteria: Criteria) -> str:
-        """The digest of `criteria` that its cursors carry."""
-        return hashlib.sha256(repr(criteria).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        """The digest of `criteria` that its cursors carry.
+
+        It leaves out the range: the cursor carries the window the first page resolved, so a
+        range given relative to now ("the last 6 days") may be given again as it is then.
+        """
+        fields = [
+            (name, value)
+            for name, value in attrs.asdict(criteria).items()
+            if not isinstance(value, datetime)
+        ]
+        named = repr((type(criteria).__name__, fields)).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(named).hexdigest()[:16]
 
     def encode(self) -> str:
         """The cursor as an opaque, URL-safe string."""
         window = self.window
         body = {
             "s": self.search,
-            "a": [self.after[0].isoformat(), self.after[1]],
-            "w": None if window is None else [_iso(window.start), _iso(window.end), window.clipped],
+            "a": [_micros(self.after[0]), self.after[1]],
+            "w": None
+            if window is None
+            else [_micros(window.start), _micros(window.end), window.clipped],
             "e": None if self.events is None else sorted(self.events),
         }
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=True)
@@ -454,7 +466,7 @@ class PageCursor:
                 ),
                 events=None if events is None else frozenset(_text(e) for e in events),
             )
-        except (ValueError, TypeError, KeyError, IndexError, binascii.Error) as e:
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, binascii.Error) as e:
             shown = text[:40] + "..." if isinstance(text, str) and len(text) > 40 else text
             raise InvalidInputError(
                 f"not a search cursor: {quote(shown)}", field="cursor", value=shown
@@ -470,8 +482,19 @@ class PageCursor:
 _LONGEST_CURSOR = 64_000
 
 
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.isoformat()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@overload
+def _micros(at: datetime) -> int: ...
+
+
+@overload
+def _micros(at: None) -> None: ...
+
+
+def _micros(at: datetime | None) -> int | None:
+    return None if at is None else (at - _EPOCH) // timedelta(microseconds=1)
 
 
 def _text(value: object) -> str:
@@ -481,10 +504,9 @@ def _text(value: object) -> str:
 
 
 def _instant(value: object) -> datetime:
-    at = datetime.fromisoformat(_text(value))
-    if at.utcoffset() is None:
-        raise ValueError("not an aware instant")
-    return at
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not a time")
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def _optional_instant(value: object) -> datetime | None:
