@@ -22,8 +22,9 @@ from deleted_repo.checks import (
 )
 from deleted_repo.errors import InvalidPlanError, StalePlanError, UnknownActorError
 from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
-from deleted_repo.model import AncestorPolicy, DeletedRecord, Hierarchy, Policy, count_kinds
+from deleted_repo.model import DeletedRecord, Hierarchy, count_kinds
 from deleted_repo.planner import PlannedRecord, ReasonKind, RestorePlan
+from deleted_repo.policy import AncestorPolicy, Policy
 from deleted_repo.reads import StateReader
 from deleted_repo.search import query_for
 

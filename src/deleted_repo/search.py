@@ -19,16 +19,9 @@ from typing import TYPE_CHECKING, Any, get_args, overload
 import attrs
 
 from deleted_repo.errors import InvalidInputError, InvalidRangeError, UnknownActorError, quote
-from deleted_repo.model import (
-    Actor,
-    ActorKind,
-    DeletedRecord,
-    Hierarchy,
-    MemberRole,
-    Policy,
-    _aware,
-    _non_empty,
-)
+from deleted_repo.model import Actor, ActorKind, DeletedRecord, Hierarchy, MemberRole, Record
+from deleted_repo.policy import Policy
+from deleted_repo.validators import instant_field, optional_instant_field, text_field
 
 if TYPE_CHECKING:
     from deleted_repo.reads import DeletedReads
@@ -53,6 +46,7 @@ __all__ = [
     "page_of",
     "query_for",
     "resolve",
+    "title",
 ]
 
 
@@ -63,26 +57,21 @@ def _range(instance: Any, _attribute: attrs.Attribute[Any], _value: object) -> N
         raise InvalidRangeError(start, end)
 
 
-def _optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _aware(instance, attribute, value)
-
-
 @attrs.frozen(kw_only=True)
 class ById:
     """Find the deleted record of `kind` with this id, at any age (R-S3)."""
 
-    kind: str = attrs.field(validator=_non_empty)
-    id: str = attrs.field(validator=_non_empty)
+    kind: str = attrs.field(validator=text_field)
+    id: str = attrs.field(validator=text_field)
 
 
 @attrs.frozen(kw_only=True)
 class ByRange:
     """Find records of `kind` deleted from `start` to `end`, both inclusive (R-S1, R-S2, D-5)."""
 
-    kind: str = attrs.field(validator=_non_empty)
-    start: datetime = attrs.field(validator=_aware)
-    end: datetime = attrs.field(validator=[_aware, _range])
+    kind: str = attrs.field(validator=text_field)
+    start: datetime = attrs.field(validator=instant_field)
+    end: datetime = attrs.field(validator=[instant_field, _range])
 
 
 @attrs.frozen(kw_only=True)
@@ -93,18 +82,18 @@ class ByUser:
     user's newest event with any record left, whatever its kind (D-10, D-11).
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    user_id: str = attrs.field(validator=_non_empty)
-    start: datetime | None = attrs.field(default=None, validator=_optional_aware)
-    end: datetime | None = attrs.field(default=None, validator=[_optional_aware, _range])
+    kind: str = attrs.field(validator=text_field)
+    user_id: str = attrs.field(validator=text_field)
+    start: datetime | None = attrs.field(default=None, validator=optional_instant_field)
+    end: datetime | None = attrs.field(default=None, validator=[optional_instant_field, _range])
 
 
 @attrs.frozen(kw_only=True)
 class ByJob:
     """Find the records of `kind` deleted by every event of the job in the window (R-S5, D-6)."""
 
-    kind: str = attrs.field(validator=_non_empty)
-    job_id: str = attrs.field(validator=_non_empty)
+    kind: str = attrs.field(validator=text_field)
+    job_id: str = attrs.field(validator=text_field)
 
 
 @attrs.frozen(kw_only=True)
@@ -115,9 +104,9 @@ class BySystem:
     range is optional and clipped to the window like the others.
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    start: datetime | None = attrs.field(default=None, validator=_optional_aware)
-    end: datetime | None = attrs.field(default=None, validator=[_optional_aware, _range])
+    kind: str = attrs.field(validator=text_field)
+    start: datetime | None = attrs.field(default=None, validator=optional_instant_field)
+    end: datetime | None = attrs.field(default=None, validator=[optional_instant_field, _range])
 
 
 @attrs.frozen(kw_only=True)
@@ -128,9 +117,9 @@ class ByField:
     (D-12); no time limit applies.
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    field: str = attrs.field(validator=_non_empty)
-    value: str = attrs.field(validator=_non_empty)
+    kind: str = attrs.field(validator=text_field)
+    field: str = attrs.field(validator=text_field)
+    value: str = attrs.field(validator=text_field)
 
 
 Criteria = ById | ByRange | ByUser | ByJob | BySystem | ByField
@@ -331,15 +320,19 @@ class Brief:
         return self.role is MemberRole.ORIGIN
 
 
+def title(record: Record, hierarchy: Hierarchy) -> str:
+    """A record's title or label: its first non-empty title field of its kind (R-S7), or ""."""
+    spec = hierarchy.kinds.get(record.kind)
+    fields = spec.title_fields if spec is not None else ()
+    return next((str(record.data[f]) for f in fields if record.data.get(f) not in (None, "")), "")
+
+
 def brief(entry: DeletedRecord, hierarchy: Hierarchy) -> Brief:
-    """The brief view of `entry`: its title is the first non-empty title field of its kind."""
-    data = entry.record.data
-    fields = hierarchy.kinds[entry.kind].title_fields if entry.kind in hierarchy.kinds else ()
-    title = next((str(data[f]) for f in fields if data.get(f) not in (None, "")), "")
+    """The brief view of `entry` (R-S7), titled by `title`."""
     return Brief(
         kind=entry.kind,
         id=entry.id,
-        title=title,
+        title=title(entry.record, hierarchy),
         deleted_at=entry.deleted_at,
         deleted_by=entry.actor,
         event_id=entry.event_id,

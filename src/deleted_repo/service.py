@@ -15,12 +15,11 @@ from datetime import datetime
 from deleted_repo import deleting, inputs, restoring, retention
 from deleted_repo.deleting import Deletion
 from deleted_repo.errors import (
+    DeletedRepoError,
     IntegrityError,
-    NotAuthorizedError,
     RecordNotFoundError,
     RestoreJobNotFoundError,
     StalePlanError,
-    quote,
 )
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.listeners import Listener, Listeners
@@ -30,14 +29,14 @@ from deleted_repo.model import (
     DeletionEvent,
     EmptiedParents,
     Hierarchy,
-    Policy,
     Record,
     Requester,
 )
 from deleted_repo.planner import RestorePlan, plan_restore
+from deleted_repo.policy import Policy
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.reads import StateReader
-from deleted_repo.results import PurgeReport, RestoreResult
+from deleted_repo.results import ListenerFailure, PurgeReport, RestoreResult
 from deleted_repo.search import (
     Brief,
     Criteria,
@@ -70,7 +69,7 @@ class DeletedRepository:
             data fields its policy indexes.
         clock: returns the current time, timezone-aware; the core never reads the clock itself.
         hierarchy: which kind may be the parent of which (default: Alma's).
-        policy: the rules' numbers and switches (default: Alma's values).
+        policy: the rules' numbers and switches, naming only declared kinds (default: Alma's).
         new_id: makes event and job ids (default: random UUIDs).
 
     Attributes:
@@ -107,7 +106,9 @@ class DeletedRepository:
         self.deleted: DeletedStore = store.deleted
         self.jobs: RestoreJobLog = store.jobs
         self.hierarchy = hierarchy
-        self.policy = policy if policy is not None else Policy()
+        self.policy = (
+            Policy.default_for(hierarchy) if policy is None else policy.checked_against(hierarchy)
+        )
         self._clock = clock
         self._new_id = new_id
         self._listeners = Listeners()
@@ -349,23 +350,25 @@ class DeletedRepository:
             InvalidInputError: not a plan, or the batch is not a batch number.
             InvalidPlanError: the plan is malformed, or the batch does not exist.
             StalePlanError: the state moved since planning; nothing of that batch changed.
+
+        Every error it raises names the batch that failed (`batch`) and the jobs of the
+        batches committed before it (`committed`).
         """
-        institution = self._authorize(requester)
+        self._authorize(requester)
         inputs.check_instance(plan, RestorePlan, "plan")
         if batch is not None:
             inputs.check_instance(batch, int, "batch")
-        if plan.institution != institution:
-            raise NotAuthorizedError(
-                requester.user_id,
-                institution,
-                self.policy.restore_role,
-                detail=f"cannot restore a plan of institution {quote(plan.institution)}",
-            )
+        self.policy.authorize(requester, plan.institution)
         # D-20: a plan restoring nothing runs one empty job, to record its exclusions (R-E3).
         numbers = range(1, max(len(plan.batches), 1) + 1) if batch is None else [batch]
-        jobs, failures = [], []
+        jobs: list[RestoreJob] = []
+        failures: list[ListenerFailure] = []
         for number in numbers:
-            job, records = self._execute(plan, number, requester)
+            try:
+                job, records = self._execute(plan, number, requester)
+            except DeletedRepoError as e:
+                e.batch, e.committed = number, tuple(jobs)
+                raise
             jobs.append(job)
             if records:
                 failures.extend(self._listeners.notify(job, records))
@@ -425,15 +428,16 @@ class DeletedRepository:
             raise RestoreJobNotFoundError(job_id)
         return job
 
-    def purge(self, *, requester: Requester) -> PurgeReport:
+    def purge(self, *, requester: Requester, dry_run: bool = False) -> PurgeReport:
         """Remove for good the deleted records past their kind's retention (R-R1).
 
         Deleted records below a purged one go with it, since they could never be restored
-        without it (D-27). Purged ids are gone (R-M4).
+        without it (D-27). Purged ids are gone (R-M4). With `dry_run`, report what would go
+        and remove nothing.
         """
         institution = self._authorize(requester)
         report = retention.purge_report(self._state, institution, self.policy, self._now())
-        if report.ids:
+        if report.ids and not dry_run:
             with self.store.transaction():
                 self.deleted.remove(institution, report.ids)
         return report

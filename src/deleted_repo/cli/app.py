@@ -24,7 +24,8 @@ import click
 import sqlalchemy as sa
 
 from deleted_repo.errors import DeletedRepoError, InvalidInputError, StorageError
-from deleted_repo.model import Policy, Requester
+from deleted_repo.model import Requester
+from deleted_repo.policy import Policy
 from deleted_repo.serialization import from_json
 from deleted_repo.service import DeletedRepository
 from deleted_repo.stores.sql import SqlStore, metadata

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from deleted_repo import DeletedRepository, PurgeReport, RestoreResult
+from deleted_repo import DeletedRepository, RestoreResult
 from deleted_repo.errors import DeletedRepoError, InvalidInputError
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.model import Requester
@@ -307,32 +307,11 @@ def purge(ctx: click.Context, *, dry_run: bool, as_json: bool) -> None:
     state = session(ctx)
     requester = state.requester()
     repo = state.repository()
-    report = _dry_run(repo, requester) if dry_run else repo.purge(requester=requester)
+    report = repo.purge(requester=requester, dry_run=dry_run)
     if as_json:
         click.echo(to_json(report))
         return
     render.console().print(render.purge_view(report, dry_run=dry_run))
-
-
-class _RollBack(Exception):
-    """Raised inside a transaction to undo it."""
-
-
-def _dry_run(repo: DeletedRepository, requester: Requester) -> PurgeReport:
-    """What a purge would remove: the real purge, inside a transaction that is rolled back.
-
-    The facade has no dry run of its own; running its purge and undoing it keeps one home for
-    the retention rule (what a dry run lists is what a purge removes).
-    """
-    report: PurgeReport | None = None
-    try:
-        with repo.store.transaction():
-            report = repo.purge(requester=requester)
-            raise _RollBack
-    except _RollBack:
-        pass
-    assert report is not None
-    return report
 
 
 def _read(path: Path) -> str:

@@ -22,8 +22,9 @@ from rich.table import Table
 
 from deleted_repo import DeletedRepository, RestoreResult
 from deleted_repo.errors import CapExceededError, DeletedRepoError, StalePlanError
-from deleted_repo.model import Policy, Requester
+from deleted_repo.model import Requester
 from deleted_repo.planner import RestorePlan
+from deleted_repo.policy import Policy
 from deleted_repo.search import (
     ByField,
     ById,

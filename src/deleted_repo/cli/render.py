@@ -14,7 +14,7 @@ from rich.tree import Tree
 
 from deleted_repo import PurgeReport, RestoreResult
 from deleted_repo.jobs import Outcome, RestoreJob
-from deleted_repo.model import ALMA, Actor, ActorKind, Hierarchy, Record
+from deleted_repo.model import ALMA, Actor, ActorKind, Hierarchy
 from deleted_repo.planner import PlannedRecord, RestorePlan
 from deleted_repo.search import (
     Brief,
@@ -27,6 +27,7 @@ from deleted_repo.search import (
     Criteria,
     SearchPage,
 )
+from deleted_repo.search import title as record_title
 
 __all__ = [
     "actor_text",
@@ -42,7 +43,6 @@ __all__ = [
     "purge_view",
     "restore_view",
     "stamp",
-    "title_of",
 ]
 
 
@@ -102,13 +102,6 @@ def describe(criteria: Criteria) -> str:
     return f"{criteria.kind} records {what}"
 
 
-def title_of(record: Record, hierarchy: Hierarchy = ALMA) -> str:
-    """A record's title or label, from the first non-empty title field of its kind."""
-    spec = hierarchy.kinds.get(record.kind)
-    fields = spec.title_fields if spec is not None else ()
-    return next((str(record.data[f]) for f in fields if record.data.get(f) not in (None, "")), "")
-
-
 def hits_table(page: SearchPage, *, title: str | None = None) -> Table:
     """One page of search hits, newest first."""
     table = Table(title=title, title_justify="left", show_lines=False)
@@ -158,7 +151,7 @@ def _node_label(planned: PlannedRecord, hierarchy: Hierarchy) -> Text:
     label = Text()
     label.append(f"{planned.record.kind} ", style="bold")
     label.append(planned.id)
-    title = title_of(planned.record, hierarchy)
+    title = record_title(planned.record, hierarchy)
     if title:
         label.append(f" {title!r}", style="italic")
     label.append(" - " + "; ".join(str(r) for r in planned.reasons), style="green")

@@ -26,7 +26,8 @@ import attrs
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import Actor, ActorKind, DeletedRecord, DeletionEvent, Policy, Record
+from deleted_repo.model import Actor, ActorKind, DeletedRecord, DeletionEvent, Record
+from deleted_repo.policy import Policy
 from deleted_repo.search import Cursor, Query, Window
 
 __all__ = ["MemoryCatalog", "MemoryDeletedStore", "MemoryJobLog", "MemoryStore"]

@@ -70,15 +70,8 @@ from deleted_repo.errors import (
     StorageError,
 )
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import (
-    Actor,
-    ActorKind,
-    DeletedRecord,
-    DeletionEvent,
-    MemberRole,
-    Policy,
-    Record,
-)
+from deleted_repo.model import Actor, ActorKind, DeletedRecord, DeletionEvent, MemberRole, Record
+from deleted_repo.policy import Policy
 from deleted_repo.search import Cursor, Query, Window
 from deleted_repo.serialization import make_converter
 
