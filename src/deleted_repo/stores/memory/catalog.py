@@ -37,9 +37,7 @@ class MemoryCatalog:
         """Index `fields` (per kind) from now on; see `deleted_repo.ports.Store.index_fields`."""
         self._indexed = {kind: tuple(names) for kind, names in fields.items()}
         for shelf in self._shelves.values():
-            for kind, names in self._indexed.items():
-                for name in names:
-                    shelf.fields.ensure(kind, name)
+            shelf.fields.ensure_all(self._indexed)
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
         """See `deleted_repo.ports.Catalog.get`."""

@@ -113,9 +113,7 @@ class FieldIndex:
     ) -> None:
         self._records = records
         self._by_field: dict[tuple[str, str], IdsBy] = {}
-        for kind, fields in indexed.items():
-            for field in fields:
-                self.ensure(kind, field)
+        self.ensure_all(indexed)
 
     def ensure(self, kind: str, field: str) -> IdsBy:
         """The index of `field` of `kind` records, built from the records the first time."""
@@ -130,21 +128,26 @@ class FieldIndex:
             self._by_field[(kind, field)] = index
         return index
 
+    def ensure_all(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """`ensure` each of `fields` (per kind)."""
+        for kind, names in fields.items():
+            for name in names:
+                self.ensure(kind, name)
+
     def add(self, record: Record) -> None:
         """Index `record` in every index of its kind."""
-        for (kind, field), index in self._by_field.items():
-            if record.kind == kind and field in record.data:
-                value = record.data[field]
-                if hashable(value):
-                    index.add(value, record.id)
+        self._change(record, IdsBy.add)
 
     def discard(self, record: Record) -> None:
         """Take `record` out of every index of its kind."""
+        self._change(record, IdsBy.discard)
+
+    def _change(self, record: Record, change: Callable[[IdsBy, Any, str], None]) -> None:
         for (kind, field), index in self._by_field.items():
             if record.kind == kind and field in record.data:
                 value = record.data[field]
                 if hashable(value):
-                    index.discard(value, record.id)
+                    change(index, value, record.id)
 
 
 class Timeline:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from deleted_repo.errors import IntegrityError
 from deleted_repo.model import Record
 from deleted_repo.stores.keys import field_key
-from deleted_repo.stores.sql.codec import CATALOG_COLUMNS, FieldIndex, encode, record_of
+from deleted_repo.stores.sql.codec import CATALOG_COLUMNS, FieldIndex, encode_data, record_of
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member
 from deleted_repo.stores.sql.records import RecordTable
@@ -114,7 +114,10 @@ class SqlCatalog:
         if twice:
             raise IntegrityError(f"already active or given twice: {twice}")
         db = self._db
-        rows = [(institution, r.id, r.kind, r.parent_id, encode(r.data, r.id)) for r in records]
+        rows = [
+            (institution, r.id, r.kind, r.parent_id, data)
+            for r, data in zip(records, encode_data(records), strict=True)
+        ]
         fields = [row for r in records for row in self._fields.rows(institution, r)]
         try:
             with db.session(write=True) as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -149,14 +149,17 @@ class Database:
         """Join the open transaction (a savepoint for writes), or begin one and commit it.
 
         `share`: the transaction begun is the one this thread's later calls join, until it
-        ends (with an engine; a connection given is joined through `in_transaction`).
+        ends (with an engine; a connection given is joined through `in_transaction`). Its
+        block is the host's code, whose errors pass as they are: only the steps here are
+        translated. A session's block is translated whole, by `session`.
         """
+        step = self.guard if share else nullcontext
         joined = self._joined()
         if joined is not None:
             if not write:
                 yield joined
                 return
-            with self.guard():
+            with step():
                 self._lock(joined)
                 savepoint = joined.begin_nested()
             try:
@@ -164,14 +167,14 @@ class Database:
             except BaseException:
                 _rollback_quietly(savepoint)
                 raise
-            with self.guard():
+            with step():
                 savepoint.commit()
             return
-        with self.guard():
+        with step():
             conn = self._engine.connect() if self._engine is not None else self._given()
         shared = share and self._engine is not None
         try:
-            with self.guard():
+            with step():
                 transaction = self._begin(conn, write=write)
             if shared:
                 self._local.conn = conn
@@ -180,7 +183,7 @@ class Database:
             except BaseException:
                 _rollback_quietly(transaction)
                 raise
-            with self.guard():
+            with step():
                 transaction.commit()
         finally:
             if shared:

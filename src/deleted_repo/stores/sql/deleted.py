@@ -18,6 +18,7 @@ from deleted_repo.stores.sql.codec import (
     FieldIndex,
     decode,
     encode,
+    encode_data,
 )
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.records import RecordTable
@@ -62,6 +63,7 @@ class SqlDeletedStore:
         add_member, add_field = member_rows.append, field_rows.append
         # Siblings share their lineage tuple (see `DeletedRepository`): encode each once.
         lineages: dict[tuple[str, ...], str] = {(): "[]"}
+        datas = encode_data([m.record for e in events for m in e.members])
         for e in events:
             institution, event_id = e.institution, e.id
             if (institution, event_id) in seen_events:
@@ -89,7 +91,7 @@ class SqlDeletedStore:
                         ident,
                         r.kind,
                         r.parent_id,
-                        encode(r.data, ident),
+                        next(datas),
                         m.role.value,
                         m.origin_id,
                         encoded,

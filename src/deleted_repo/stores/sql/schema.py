@@ -5,6 +5,8 @@ The package's docstring (`deleted_repo.stores.sql`) says what each table holds.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -65,14 +67,21 @@ def _field_table(name: str) -> sa.Table:
     return table
 
 
+def _record_columns() -> list[sa.Column[Any]]:
+    """The columns of a record, first in the tables of active and of deleted records."""
+    return [
+        sa.Column("institution", Text, primary_key=True),
+        sa.Column("id", Text, primary_key=True),
+        sa.Column("kind", Text, nullable=False),
+        sa.Column("parent_id", Text, nullable=True),
+        sa.Column("data", sa.JSON, nullable=False),
+    ]
+
+
 catalog = sa.Table(
     PREFIX + "catalog",
     metadata,
-    sa.Column("institution", Text, primary_key=True),
-    sa.Column("id", Text, primary_key=True),
-    sa.Column("kind", Text, nullable=False),
-    sa.Column("parent_id", Text, nullable=True),
-    sa.Column("data", sa.JSON, nullable=False),
+    *_record_columns(),
 )
 """The active records."""
 sa.Index(f"ix_{PREFIX}catalog_parent", catalog.c.institution, catalog.c.parent_id)
@@ -106,11 +115,7 @@ sa.Index(f"ix_{PREFIX}event_actor_kind", event.c.institution, event.c.actor_kind
 deleted = sa.Table(
     PREFIX + "deleted",
     metadata,
-    sa.Column("institution", Text, primary_key=True),
-    sa.Column("id", Text, primary_key=True),
-    sa.Column("kind", Text, nullable=False),
-    sa.Column("parent_id", Text, nullable=True),
-    sa.Column("data", sa.JSON, nullable=False),
+    *_record_columns(),
     sa.Column("role", Text, nullable=False),
     sa.Column("origin_id", Text, nullable=False),
     sa.Column("lineage", sa.JSON, nullable=False),
