@@ -2,7 +2,7 @@
 
 JSON goes through the standard library's public API: one `json.JSONEncoder` made once (a
 `json.dumps` with options builds an encoder per call, which costs more than encoding a small
-record) and one `json.JSONDecoder`.
+record), used a batch of records at a time (`encode_data`), and one `json.JSONDecoder`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -59,6 +60,33 @@ def _rollback_quietly(transaction: sa.engine.Transaction) -> None:
         pass
 
 
+class _Guard:
+    """Translates driver and SQLAlchemy errors raised in its block into ours, chained.
+
+    A class rather than a generator: it is entered several times by every port call.
+    """
+
+    def __init__(self, dbapi_errors: tuple[type[BaseException], ...]) -> None:
+        self._dbapi_errors = dbapi_errors
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if e is None:
+            return
+        if isinstance(e, sa_exc.IntegrityError):
+            raise IntegrityError(f"the database refused the write: {e.orig}") from e
+        if isinstance(e, sa_exc.DBAPIError):
+            raise StorageError(f"the database failed: {type(e.orig).__name__}: {e.orig}") from e
+        if isinstance(e, sa_exc.SQLAlchemyError):
+            raise StorageError(f"the database failed: {e}") from e
+        if isinstance(e, Exception) and isinstance(e, self._dbapi_errors):
+            raise StorageError(f"the database failed: {e}") from e
+
+
 class Database:
     """The engine or connection a `SqlStore` works through, and the transactions on it.
 
@@ -107,10 +135,12 @@ class Database:
         self._local = _Local()
         self._inserts: dict[str, str] = {}
         self._statements: dict[Hashable, Any] = {}
-        self._dbapi_errors: tuple[type[BaseException], ...] = tuple(
-            error
-            for error in (getattr(bind.dialect.loaded_dbapi, "Error", None),)
-            if isinstance(error, type) and issubclass(error, BaseException)
+        self._guard = _Guard(
+            tuple(
+                error
+                for error in (getattr(bind.dialect.loaded_dbapi, "Error", None),)
+                if isinstance(error, type) and issubclass(error, BaseException)
+            )
         )
         if self.dialect == "sqlite" and not sa_event.contains(bind.engine, "begin", _sqlite_begin):
             sa_event.listen(bind.engine, "begin", _sqlite_begin)
@@ -141,7 +171,7 @@ class Database:
             IntegrityError: the database refused a write (a duplicate key).
             StorageError: the database failed otherwise.
         """
-        with self.guard(), self._scope(write=write, share=False) as conn:
+        with self._guard, self._scope(write=write, share=False) as conn:
             yield conn
 
     @contextmanager
@@ -149,17 +179,14 @@ class Database:
         """Join the open transaction (a savepoint for writes), or begin one and commit it.
 
         `share`: the transaction begun is the one this thread's later calls join, until it
-        ends (with an engine; a connection given is joined through `in_transaction`). Its
-        block is the host's code, whose errors pass as they are: only the steps here are
-        translated. A session's block is translated whole, by `session`.
+        ends (with an engine; a connection given is joined through `in_transaction`).
         """
-        step = self.guard if share else nullcontext
         joined = self._joined()
         if joined is not None:
             if not write:
                 yield joined
                 return
-            with step():
+            with self._guard:
                 self._lock(joined)
                 savepoint = joined.begin_nested()
             try:
@@ -167,14 +194,14 @@ class Database:
             except BaseException:
                 _rollback_quietly(savepoint)
                 raise
-            with step():
+            with self._guard:
                 savepoint.commit()
             return
-        with step():
+        with self._guard:
             conn = self._engine.connect() if self._engine is not None else self._given()
         shared = share and self._engine is not None
         try:
-            with step():
+            with self._guard:
                 transaction = self._begin(conn, write=write)
             if shared:
                 self._local.conn = conn
@@ -183,7 +210,7 @@ class Database:
             except BaseException:
                 _rollback_quietly(transaction)
                 raise
-            with step():
+            with self._guard:
                 transaction.commit()
         finally:
             if shared:
@@ -226,27 +253,6 @@ class Database:
             return
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
         conn.info[_LOCKED] = root
-
-    @contextmanager
-    def guard(self) -> Iterator[None]:
-        """Translate driver and SQLAlchemy errors raised in the block into ours, chained.
-
-        Raises:
-            IntegrityError: the database refused a write (a duplicate key).
-            StorageError: the database failed otherwise.
-        """
-        try:
-            yield
-        except sa_exc.IntegrityError as e:
-            raise IntegrityError(f"the database refused the write: {e.orig}") from e
-        except sa_exc.DBAPIError as e:
-            raise StorageError(f"the database failed: {type(e.orig).__name__}: {e.orig}") from e
-        except sa_exc.SQLAlchemyError as e:
-            raise StorageError(f"the database failed: {e}") from e
-        except Exception as e:
-            if isinstance(e, self._dbapi_errors):
-                raise StorageError(f"the database failed: {e}") from e
-            raise
 
     # Statements
 

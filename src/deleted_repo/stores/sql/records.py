@@ -11,7 +11,7 @@ from deleted_repo.errors import RecordNotFoundError
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member
 
-__all__ = ["RecordTable", "distinct"]
+__all__ = ["RecordTable"]
 
 
 class _Identified(Protocol):
@@ -22,8 +22,7 @@ class _Identified(Protocol):
 _R = TypeVar("_R", bound=_Identified)
 
 
-def distinct(ids: Iterable[str]) -> list[str]:
-    """`ids` without repeats, in their first order."""
+def _distinct(ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
@@ -63,7 +62,7 @@ class RecordTable(Generic[_R]):
         Raises:
             StorageError: the database failed.
         """
-        wanted = distinct(ids)
+        wanted = _distinct(ids)
         if not wanted:
             return {}
         found = {r.id: r for r in self._select("get", self._table.c.id, institution, wanted)}
@@ -75,7 +74,7 @@ class RecordTable(Generic[_R]):
         Raises:
             StorageError: the database failed.
         """
-        parents = distinct(parent_ids)
+        parents = _distinct(parent_ids)
         if not parents:
             return []
         return self._select("children", self._table.c.parent_id, institution, parents)
@@ -103,7 +102,7 @@ class RecordTable(Generic[_R]):
             RecordNotFoundError: an id is not in the table; nothing was removed.
             StorageError: the database failed.
         """
-        wanted = distinct(ids)
+        wanted = _distinct(ids)
         if not wanted:
             return
         db, table, fields = self._db, self._table, self._fields
