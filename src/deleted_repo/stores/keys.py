@@ -7,7 +7,6 @@ their common ground; it is not part of the public API.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -70,5 +69,7 @@ def field_key(value: object) -> str | None:
     else:
         return None
     if len(key) > LONGEST_KEY:
+        import hashlib  # noqa: PLC0415 (OpenSSL costs the memory store 3 MiB; it never needs it)
+
         key = "h" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return key

@@ -5,6 +5,11 @@
 It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`` extra
 (psycopg 3). Nothing connects or creates tables until asked.
 
+One module per part: `schema` (the tables), `database` (connections, transactions, write
+serialization, driver errors), `codec` (rows to values and back), `queries` (the searches'
+statements), `records` (what the catalog and the deleted store share), `catalog`, `deleted`,
+`jobs`, and `store` (`SqlStore`). The public API is what this package exports.
+
 Example:
     >>> import sqlalchemy as sa
     >>> from datetime import datetime, timezone
