@@ -1,9 +1,9 @@
 """Databases and runners for the command line's tests.
 
-Each test gets a database of its own: a SQLite file, or, when ``DELETED_REPO_POSTGRES_URL`` is
-set, a fresh PostgreSQL schema that is dropped afterwards (``DELETED_REPO_REQUIRE_POSTGRES=1``
-turns a missing server into a failure instead of a skip). `seed` fills it through the library
-with deletions relative to the real clock, since the command line reads the real clock.
+Each test gets a database of its own: a SQLite file, or a fresh PostgreSQL schema of this run
+from the `tests.postgres` plugin, which says when PostgreSQL runs, skips or fails. `seed` fills
+it through the library with deletions relative to the real clock, since the command line, run
+as `ANA` of `INSTITUTION`, reads the real clock.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,14 +20,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from deleted_repo import Actor, DeletedRepository, Record
+from deleted_repo import Actor, Record
 from deleted_repo.cli import cli
 from deleted_repo.stores.sql import SqlStore
-
-POSTGRES_URL = os.environ.get("DELETED_REPO_POSTGRES_URL", "")
-REQUIRE_POSTGRES = os.environ.get("DELETED_REPO_REQUIRE_POSTGRES") == "1"
-INSTITUTION = "01UNI"
-USER = "ana"
+from tests.postgres import new_schema
+from tests.support import ANA, INSTITUTION, Clock, repository
 
 
 @dataclass
@@ -47,10 +43,10 @@ class CliDatabase:
     engines: list[sa.Engine] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
-        """The environment that points the command line at this database, as ana of 01UNI."""
+        """The environment that points the command line at this database, as `ANA`."""
         env = {
             "DELETED_REPO_DB": self.db,
-            "DELETED_REPO_USER": USER,
+            "DELETED_REPO_USER": ANA.id,
             "DELETED_REPO_INSTITUTION": INSTITUTION,
             "COLUMNS": "200",
             "NO_COLOR": "1",
@@ -72,12 +68,6 @@ class CliDatabase:
             engine.dispose()
 
 
-def _unavailable(reason: str) -> None:
-    if REQUIRE_POSTGRES:
-        pytest.fail(f"DELETED_REPO_REQUIRE_POSTGRES=1, but {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests skipped: {reason}")
-
-
 @pytest.fixture
 def sqlite_cli_db(tmp_path: Path) -> Iterator[CliDatabase]:
     """A SQLite file of its own, given to ``--db`` as a bare path (its tables not created)."""
@@ -87,24 +77,11 @@ def sqlite_cli_db(tmp_path: Path) -> Iterator[CliDatabase]:
 
 
 @pytest.fixture
-def postgres_cli_db() -> Iterator[CliDatabase]:
-    """A fresh schema in the PostgreSQL database (its tables not created), dropped afterwards."""
-    if not POSTGRES_URL:
-        _unavailable("DELETED_REPO_POSTGRES_URL is not set")
-    engine = sa.create_engine(POSTGRES_URL)
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except sa.exc.SQLAlchemyError as e:
-        engine.dispose()
-        _unavailable(f"PostgreSQL is unreachable ({e.__class__.__name__})")
-    schema = f"cli_{uuid.uuid4().hex[:12]}"
-    db = CliDatabase("postgres", POSTGRES_URL, schema)
+def postgres_cli_db(postgres_url: sa.URL) -> Iterator[CliDatabase]:
+    """A fresh schema of this run in the PostgreSQL database (its tables not created)."""
+    db = CliDatabase("postgres", postgres_url.render_as_string(hide_password=False), new_schema())
     yield db
     db.dispose()
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -112,16 +89,6 @@ def cli_db(request: pytest.FixtureRequest) -> CliDatabase:
     """Each database in turn."""
     db: CliDatabase = request.getfixturevalue(f"{request.param}_cli_db")
     return db
-
-
-class SetClock:
-    """A clock set by hand, for seeding deletions in the past."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def seed(db: CliDatabase) -> datetime:
@@ -139,8 +106,8 @@ def seed(db: CliDatabase) -> datetime:
     store = db.store()
     store.create_schema()
     now = datetime.now(UTC)
-    clock = SetClock(now)
-    repo = DeletedRepository(store, clock=clock)
+    clock = Clock(now)
+    repo = repository(store, clock=clock)
     repo.catalog.add(
         INSTITUTION,
         [

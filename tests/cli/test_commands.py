@@ -18,8 +18,9 @@ from deleted_repo.errors import (
     StorageError,
     UnknownActorError,
 )
+from tests.support import INSTITUTION
 
-from .conftest import INSTITUTION, CliDatabase, invoke, seed
+from .conftest import CliDatabase, invoke, seed
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 
 from deleted_repo import RestorePlan, from_json
+from tests.support import ANA, INSTITUTION
 
-from .conftest import INSTITUTION, CliDatabase, run_cli, seed
+from .conftest import CliDatabase, run_cli, seed
 
 
 def test_init_creates_the_tables(cli_db: CliDatabase) -> None:
@@ -67,7 +68,7 @@ def test_an_operators_session(cli_db: CliDatabase, tmp_path: Path) -> None:
     audit = run_cli(cli_db, "jobs", "--export", "csv", "--output", str(exported))
     assert audit.returncode == 0, audit.stderr
     rows = list(csv.DictReader(exported.read_text(encoding="utf-8").splitlines()))
-    assert [(r["id"], r["requested_by"], r["restored"]) for r in rows] == [(job["id"], "ana", "3")]
+    assert [(r["id"], r["requested_by"], r["restored"]) for r in rows] == [(job["id"], ANA.id, "3")]
     stored = store.jobs.get(INSTITUTION, job["id"])
     assert stored is not None
     assert stored.restored == ("991", "221", "231")
