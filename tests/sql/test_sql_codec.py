@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -39,7 +39,7 @@ def test_the_record_whose_data_is_not_json_is_named_when_reached() -> None:
     A record refuses such data when built; a host can still put it in the dict afterwards.
     """
     batch = records([{"t": "a"}, {"x": [1, 2]}])
-    batch[1].data["x"] = {1, 2}
+    cast("dict[str, Any]", batch[1].data)["x"] = {1, 2}
     texts = encode_data(batch)
     assert next(texts) == '{"t": "a"}'
     with pytest.raises(StorageError, match="b1"):
