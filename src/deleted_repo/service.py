@@ -113,6 +113,7 @@ class DeletedRepository:
         self._new_id = new_id
         self._listeners = Listeners()
         self._state = StateReader(store.catalog, store.deleted)
+        self._rules = restoring.Rules(self._state, hierarchy, self.policy)
         store.index_fields(self.policy.indexed_fields())
 
     @classmethod
@@ -277,7 +278,7 @@ class DeletedRepository:
                 search.
             UnknownActorError: a search by a user or job that never deleted anything here.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         inputs.check_limit(limit, most=MAX_PAGE)
         resumed = None if cursor is None else PageCursor.decode(cursor, criteria)
         scope = (None, None) if resumed is None else (resumed.window, resumed.events)
@@ -296,7 +297,7 @@ class DeletedRepository:
             NotAuthorizedError: the requester lacks the restore role.
             RecordNotFoundError: the id is not deleted in the requester's institution.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         inputs.check_ids([record_id], field="record_id")
         found = self.deleted.get(institution, [record_id])
         if record_id not in found:
@@ -320,7 +321,7 @@ class DeletedRepository:
             CapExceededError: over the cap without batches (R-P8).
             ConflictError: a conflict under the ``fail`` policy (R-P7).
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         now = self._now()
         query = query_for(criteria, self.deleted, institution, self.hierarchy, self.policy, now)
         return plan_restore(
@@ -354,7 +355,7 @@ class DeletedRepository:
         Every error it raises names the batch that failed (`batch`) and the jobs of the
         batches committed before it (`committed`).
         """
-        self._authorize(requester)
+        self.policy.authorize(requester)
         inputs.check_instance(plan, RestorePlan, "plan")
         if batch is not None:
             inputs.check_instance(batch, int, "batch")
@@ -377,14 +378,15 @@ class DeletedRepository:
     def _execute(
         self, plan: RestorePlan, number: int, requester: Requester
     ) -> tuple[RestoreJob, list[Record]]:
+        user = requester.user_id
         planned = restoring.batch_of(plan, number, self.policy)
         now = self._now()
-        job = restoring.batch_job(
-            plan, number, planned, job_id=self._new_id(), requested_by=requester.user_id, at=now
-        )
         records = [p.record for p in planned]
         with self.store.transaction():
-            restoring.check_fresh(plan, planned, self._state, self.hierarchy, self.policy, now)
+            restoring.check_fresh(plan, planned, self._rules, now)
+            job = restoring.batch_job(
+                plan, number, planned, self._rules, job_id=self._new_id(), at=now, requested_by=user
+            )
             try:
                 if records:
                     self.catalog.add(plan.institution, records)
@@ -406,7 +408,7 @@ class DeletedRepository:
             InvalidInputError: a limit that is not from 1 to 10,000.
             RestoreJobNotFoundError: `after` names no recorded job.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         if after is not None:
             inputs.check_ids([after], field="after")
             if self.jobs.get(institution, after) is None:
@@ -421,7 +423,7 @@ class DeletedRepository:
         Raises:
             RestoreJobNotFoundError: no such job in the requester's institution.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         inputs.check_ids([job_id], field="job_id")
         job = self.jobs.get(institution, job_id)
         if job is None:
@@ -435,15 +437,12 @@ class DeletedRepository:
         without it (D-27). Purged ids are gone (R-M4). With `dry_run`, report what would go
         and remove nothing.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         report = retention.purge_report(self._state, institution, self.policy, self._now())
         if report.ids and not dry_run:
             with self.store.transaction():
                 self.deleted.remove(institution, report.ids)
         return report
-
-    def _authorize(self, requester: Requester) -> str:
-        return self.policy.authorize(requester)
 
     def _now(self) -> datetime:
         return inputs.check_aware(self._clock(), "clock")
