@@ -5,17 +5,22 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import attrs
 
 from deleted_repo.errors import InvalidInputError, NotAuthorizedError, quote, show_ids
 from deleted_repo.model import Hierarchy, Requester
-from deleted_repo.validators import as_collection, as_dict, check_duration, check_text, text_field
+from deleted_repo.validators import (
+    as_collection,
+    as_dict,
+    check_choice,
+    check_duration,
+    check_text,
+    text_field,
+)
 
 __all__ = ["AncestorPolicy", "ConflictPolicy", "Policy"]
-
-E = TypeVar("E", bound=enum.Enum)
 
 
 class AncestorPolicy(enum.Enum):
@@ -66,23 +71,12 @@ def _searchable_fields(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[st
     return _fields(value, "searchable_fields")
 
 
-def _choice(cls: type[E], value: object, field: str) -> E:
-    """The member of the enum `cls` that `value` is or names."""
-    try:
-        return cls(value)
-    except ValueError:
-        choices = ", ".join(repr(m.value) for m in cls)
-        raise InvalidInputError(
-            f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value
-        ) from None
-
-
 def _ancestor_policy(value: object) -> AncestorPolicy:
-    return _choice(AncestorPolicy, value, "ancestors_from_other_events")
+    return check_choice(AncestorPolicy, value, "ancestors_from_other_events")
 
 
 def _conflict_policy(value: object) -> ConflictPolicy:
-    return _choice(ConflictPolicy, value, "on_conflict")
+    return check_choice(ConflictPolicy, value, "on_conflict")
 
 
 def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -9,14 +9,17 @@ its value and raises `InvalidInputError` naming the field (STYLE 20: what is sto
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from deleted_repo.errors import InvalidInputError, quote
+
+E = TypeVar("E", bound=enum.Enum)
 
 __all__ = [
     "LONGEST",
@@ -24,6 +27,7 @@ __all__ = [
     "as_collection",
     "as_dict",
     "as_tuple",
+    "check_choice",
     "check_data",
     "check_duration",
     "check_instant",
@@ -157,6 +161,17 @@ def _scalar_problem(item: object) -> str | None:
     if isinstance(item, float) and not math.isfinite(item):
         return "is not a finite number"
     return None
+
+
+def check_choice(cls: type[E], value: object, field: str) -> E:
+    """Return the member of the enum `cls` that `value` is or names."""
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in cls)
+        raise InvalidInputError(
+            f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value
+        ) from None
 
 
 # Validators and converters for attrs fields, built on the checks above.
