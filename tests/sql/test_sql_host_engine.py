@@ -46,8 +46,9 @@ def test_the_store_works_on_an_engine_with_the_host_s_own_begin(host_engine: sa.
 
 
 def test_the_store_joins_a_transaction_the_host_began(host_engine: sa.Engine) -> None:
-    """Given the host's connection inside its transaction, the store commits or rolls back
-    with it, and adds nothing to the engine.
+    """Given the host's connection, the store commits or rolls back with the host's transaction.
+
+    It adds nothing to the engine.
     """
     SqlStore(host_engine).create_schema()
     with host_engine.connect() as connection:
