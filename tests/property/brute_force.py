@@ -91,6 +91,7 @@ class Model:
         self.now = now
         self.active: dict[str, Record] = {r.id: r for r in catalog}
         self.deleted: dict[str, Deleted] = {}
+        self.superseded: dict[str, list[Deleted]] = {}
         self.gone: set[str] = set()
         self.events: dict[str, Event] = {}
         self._seq = itertools.count(1)
@@ -123,6 +124,8 @@ class Model:
         """Move `members` from the catalog to the deleted repository as one event."""
         for ident in members:
             record = self.active.pop(ident)
+            if ident in self.deleted:  # R-D6: the newer deletion supersedes the older
+                self.superseded.setdefault(ident, []).append(self.deleted[ident])
             self.deleted[ident] = Deleted(record=record, event=event_id, at=self.now, actor=actor)
         self.events[event_id] = Event(
             id=event_id,

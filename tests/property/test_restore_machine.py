@@ -324,6 +324,27 @@ class RestoreMachine(RuleBasedStateMachine):
         model.active[ident] = record
         self.known.append(ident)
 
+    @precondition(lambda self: any(i not in self.model.active for i in self.model.deleted))
+    @rule(data=st.data())
+    def catalogue_again(self, data: st.DataObject) -> None:
+        """R-D6: the host catalogues a record again under the id of a deleted one."""
+        model = self.model
+        ready = sorted(
+            i
+            for i, d in model.deleted.items()
+            if i not in model.active
+            and (d.record.parent_id is None or d.record.parent_id in model.active)
+        )
+        if not ready:
+            return
+        old = model.deleted[data.draw(st.sampled_from(ready), label="id")].record
+        fields = {"title": f"{old.id} again {next(self.fresh)}"}
+        if "barcode" in old.data:
+            fields["barcode"] = f"barcode-{fields['title']}"
+        record = Record(old.kind, old.id, old.parent_id, fields)
+        self.repo.catalog.add(INSTITUTION, [record])
+        model.active[record.id] = record
+
     @rule(step=st.sampled_from(STEPS))
     def advance(self, step: timedelta) -> None:
         """Time passes."""
@@ -415,9 +436,11 @@ class RestoreMachine(RuleBasedStateMachine):
 
     @invariant()
     def every_id_in_one_state(self) -> None:
-        """I5, R-M4: active, deleted or gone, as the model says; never two at once."""
+        """I5, R-M4: active, deleted or gone, as the model says.
+
+        An id catalogued again while its older snapshot is still deleted is both (R-D6, D-34).
+        """
         catalog, deleted, _ = self.state()
-        assert catalog.keys().isdisjoint(deleted.keys())
         assert catalog == self.model.active
         assert {i: d.record for i, d in deleted.items()} == {
             i: d.record for i, d in self.model.deleted.items()
