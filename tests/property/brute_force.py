@@ -141,8 +141,12 @@ class Model:
         """The records of `event` still deleted."""
         return {m for m in event.members if m in self.deleted and self.deleted[m].event == event.id}
 
-    def hits(self, criteria: Criteria) -> list[str] | None:
-        """The ids a search finds, newest first then by id; None for an unknown user or job."""
+    def hits(self, criteria: Criteria, events: Collection[str] | None = None) -> list[str] | None:
+        """The ids a search finds, newest first then by id; None for an unknown user or job.
+
+        With `events` (a plan's, D-32), a search by user keeps to them instead of the user's
+        last action now.
+        """
         earliest = self.now - self.policy.search_window
         kind = criteria.kind
 
@@ -174,14 +178,18 @@ class Model:
             start, end = (
                 (criteria.start, criteria.end) if isinstance(criteria, ByUser) else (None, None)
             )
-            events = [
+            candidates = [
                 e
                 for e in self.events.values()
                 if e.actor == actor and inside(e.at, start, end) and self.remaining(e)
             ]
-            if isinstance(criteria, ByUser):
-                events = sorted(events, key=lambda e: (e.at, e.seq))[-1:]
-            found = [i for e in events for i in self.remaining(e)]
+            if isinstance(criteria, ByUser) and events is not None:
+                chosen = [e for e in candidates if e.id in events]
+            elif isinstance(criteria, ByUser):
+                chosen = sorted(candidates, key=lambda e: (e.at, e.seq))[-1:]
+            else:
+                chosen = candidates
+            found = [i for e in chosen for i in self.remaining(e)]
         else:
             assert isinstance(criteria, BySystem)
             found = [
@@ -197,11 +205,12 @@ class Model:
     def up(self, ident: str) -> tuple[list[str], bool]:
         """The deleted ancestors of a deleted record, nearest first, and if a gone one ends them.
 
-        A gone parent is neither active nor deleted (purged).
+        A gone parent is neither active nor deleted (purged). An active parent ends the chain,
+        even if an older snapshot of its id is still deleted (D-15).
         """
         chain: list[str] = []
         parent = self.deleted[ident].record.parent_id
-        while parent is not None and parent in self.deleted:
+        while parent is not None and parent in self.deleted and parent not in self.active:
             chain.append(parent)
             parent = self.deleted[parent].record.parent_id
         return chain, parent is not None and parent not in self.active

@@ -184,7 +184,7 @@ class RestoreMachine(RuleBasedStateMachine):
         model = self.model
         batch = plan.batch(number)
         inside = {p.id for p in batch}
-        hits = set(model.hits(plan.criteria) or ())
+        hits = set(model.hits(plan.criteria, plan.events) or ())
         claimed = {k for r in model.active.values() for k in model.unique_values(r)}
         for p in batch:
             now = model.deleted.get(p.id)
@@ -323,27 +323,6 @@ class RestoreMachine(RuleBasedStateMachine):
         self.repo.catalog.add(INSTITUTION, [record])
         model.active[ident] = record
         self.known.append(ident)
-
-    @precondition(lambda self: any(i not in self.model.active for i in self.model.deleted))
-    @rule(data=st.data())
-    def catalogue_again(self, data: st.DataObject) -> None:
-        """R-D6: the host catalogues a record again under the id of a deleted one."""
-        model = self.model
-        ready = sorted(
-            i
-            for i, d in model.deleted.items()
-            if i not in model.active
-            and (d.record.parent_id is None or d.record.parent_id in model.active)
-        )
-        if not ready:
-            return
-        old = model.deleted[data.draw(st.sampled_from(ready), label="id")].record
-        fields = {"title": f"{old.id} again {next(self.fresh)}"}
-        if "barcode" in old.data:
-            fields["barcode"] = f"barcode-{fields['title']}"
-        record = Record(old.kind, old.id, old.parent_id, fields)
-        self.repo.catalog.add(INSTITUTION, [record])
-        model.active[record.id] = record
 
     @rule(step=st.sampled_from(STEPS))
     def advance(self, step: timedelta) -> None:
