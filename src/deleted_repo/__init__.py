@@ -41,6 +41,7 @@ from deleted_repo.model import (
     MemberRole,
     Record,
     Requester,
+    Superseded,
     is_alma_id,
 )
 from deleted_repo.planner import (
@@ -126,6 +127,7 @@ __all__ = [
     "SearchPage",
     "StalePlanError",
     "StorageError",
+    "Superseded",
     "UnknownActorError",
     "UnknownKindError",
     "Window",

@@ -323,7 +323,6 @@ def record_events(
     state: StateReader,
     institution: str,
     recordings: Sequence[Recording],
-    *,
     hierarchy: Hierarchy,
     new_id: Callable[[], str],
 ) -> list[DeletionEvent]:
@@ -336,7 +335,8 @@ def record_events(
         One event per recording, in order.
 
     Raises:
-        RecordNotFoundError: a record still active, or already deleted (D-30).
+        RecordNotFoundError: a record still active (D-30); one already deleted is deleted again,
+            superseding its older deletion (R-D6).
         InvalidInputError: an active record would be left under a deleted one (I1).
         HierarchyError: a record whose parent breaks the hierarchy, or records that are each
             other's ancestors.
@@ -360,7 +360,7 @@ def record_events(
     events = []
     for rec in recordings:
         own = rec.members.records
-        _check_recordable(own, hierarchy, active.keys(), deleted.keys() | earlier.keys(), below)
+        _check_recordable(own, hierarchy, active.keys(), below)
 
         def record_of(ident: str, own: Mapping[str, Record] = own) -> Record | None:
             # Outside this deletion, a record is one of the earlier deletions' or the state's.
@@ -388,10 +388,12 @@ def _check_recordable(
     by_id: Mapping[str, Record],
     hierarchy: Hierarchy,
     active: Collection[str],
-    deleted: Collection[str],
     below: Mapping[str, list[str]],
 ) -> None:
-    """Refuse a deletion whose records are in the wrong state or would orphan active ones."""
+    """Refuse a deletion whose records are still active or would orphan active ones.
+
+    A record already deleted may be deleted again: the new deletion supersedes it (R-D6, D-34).
+    """
     acyclic: set[str] = set()  # records whose chain leaves `by_id` without a loop
     for r in by_id.values():
         hierarchy.spec(r.kind)
@@ -408,9 +410,6 @@ def _check_recordable(
         raise RecordNotFoundError(
             still, state="removed", detail="still active; remove them, or call delete()"
         )
-    twice = sorted(i for i in by_id if i in deleted)
-    if twice:
-        raise RecordNotFoundError(twice, state="removed", detail="already deleted")
     orphans = sorted(c for i in by_id for c in below.get(i, ()))
     if orphans:
         raise InvalidInputError(
@@ -480,11 +479,10 @@ def build_event(
     )
 
 
-def delete_event(
+def delete_event(  # noqa: PLR0917 (one call, from the facade, in the order the rule reads)
     state: StateReader,
     institution: str,
     origins: Sequence[str],
-    *,
     actor: Actor,
     at: datetime,
     emptied: EmptiedParents,

@@ -43,6 +43,7 @@ __all__ = [
     "MemberRole",
     "Record",
     "Requester",
+    "Superseded",
     "count_kinds",
     "is_alma_id",
 ]
@@ -394,6 +395,19 @@ class DeletedRecord:
     def kind(self) -> str:
         """The record's kind."""
         return self.record.kind
+
+
+@attrs.frozen(kw_only=True)
+class Superseded:
+    """An older deletion of an id, superseded when the id was deleted again (R-D6).
+
+    Attributes:
+        entry: the deleted record as that older deletion recorded it; its event still lists it.
+        by: the event whose deletion of the same id superseded it.
+    """
+
+    entry: DeletedRecord
+    by: str = attrs.field(validator=text_field)
 
 
 @attrs.frozen(kw_only=True)

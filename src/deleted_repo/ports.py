@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record
+from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
 __all__ = ["Catalog", "DeletedStore", "RestoreJobLog", "Store"]
@@ -67,9 +67,14 @@ class DeletedStore(Protocol):
         The store remembers the order events were added in; it breaks ties of equal time in
         `latest_event`.
 
+        A member whose id is already deleted supersedes that deleted record (R-D6): the older
+        record leaves the repository (no read returns it but `superseded`, and it no longer
+        counts as remaining in its event) and is kept for good as superseded by the member's
+        event. Events apply in the order given, so in one call a later event's member
+        supersedes an earlier event's.
+
         Raises:
-            IntegrityError: an event id is already recorded, or a member id is already deleted;
-                nothing was added.
+            IntegrityError: an event id is already recorded, or given twice; nothing was added.
         """
 
     def get(self, institution: str, ids: Collection[str]) -> Mapping[str, DeletedRecord]:
@@ -77,6 +82,15 @@ class DeletedStore(Protocol):
 
     def children(self, institution: str, parent_ids: Collection[str]) -> Sequence[DeletedRecord]:
         """Return every deleted record whose snapshot's parent is one of `parent_ids`."""
+
+    def superseded(
+        self, institution: str, ids: Collection[str]
+    ) -> Mapping[str, Sequence[Superseded]]:
+        """Return, for each of `ids` that has any, its superseded deletions, oldest first (R-D6).
+
+        Ids with none are left out. Restoring or purging an id's current deletion leaves its
+        superseded ones as they are.
+        """
 
     def find(
         self, query: Query, *, after: Cursor | None = None, limit: int | None = None

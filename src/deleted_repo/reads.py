@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from deleted_repo.model import Actor, DeletedRecord, Record
+from deleted_repo.model import Actor, DeletedRecord, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
 __all__ = ["CatalogReads", "DeletedReads", "StateReader"]
@@ -46,6 +46,11 @@ class DeletedReads(Protocol):
         self, query: Query, *, after: Cursor | None = None, limit: int | None = None
     ) -> Sequence[DeletedRecord]:
         """See `deleted_repo.ports.DeletedStore.find`."""
+
+    def superseded(
+        self, institution: str, ids: Collection[str]
+    ) -> Mapping[str, Sequence[Superseded]]:
+        """See `deleted_repo.ports.DeletedStore.superseded`."""
 
     def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
         """See `deleted_repo.ports.DeletedStore.latest_event`."""

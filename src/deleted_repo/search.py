@@ -12,14 +12,22 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, get_args, overload
 
 import attrs
 
 from deleted_repo.errors import InvalidInputError, InvalidRangeError, UnknownActorError, quote
-from deleted_repo.model import Actor, ActorKind, DeletedRecord, Hierarchy, MemberRole, Record
+from deleted_repo.model import (
+    Actor,
+    ActorKind,
+    DeletedRecord,
+    Hierarchy,
+    MemberRole,
+    Record,
+    Superseded,
+)
 from deleted_repo.policy import Policy
 from deleted_repo.validators import instant_field, optional_instant_field, text_field
 
@@ -43,6 +51,7 @@ __all__ = [
     "Window",
     "brief",
     "comes_after",
+    "history",
     "page_of",
     "query_for",
     "resolve",
@@ -302,6 +311,10 @@ class Brief:
         origin_id: the origin of that event it was deleted with (its own id for an origin).
         role: whether it was the origin, deleted below one, or an emptied parent.
         parent_ids: its chain of parent ids at deletion, nearest first.
+        earlier: the events of older deletions of the same id that this one superseded,
+            oldest first (R-D6); empty for a first deletion.
+        superseded_by: for an older deletion (see `DeletedRepository.history`), the event that
+            superseded it; None for the deletion the repository holds now.
     """
 
     kind: str
@@ -313,6 +326,8 @@ class Brief:
     origin_id: str
     role: MemberRole
     parent_ids: tuple[str, ...]
+    earlier: tuple[str, ...] = ()
+    superseded_by: str | None = None
 
     @property
     def is_origin(self) -> bool:
@@ -327,8 +342,20 @@ def title(record: Record, hierarchy: Hierarchy) -> str:
     return next((str(record.data[f]) for f in fields if record.data.get(f) not in (None, "")), "")
 
 
-def brief(entry: DeletedRecord, hierarchy: Hierarchy) -> Brief:
-    """The brief view of `entry` (R-S7), titled by `title`."""
+def brief(
+    entry: DeletedRecord,
+    hierarchy: Hierarchy,
+    earlier: Sequence[Superseded] = (),
+    superseded_by: str | None = None,
+) -> Brief:
+    """The brief view of `entry` (R-S7), titled by `title`.
+
+    Args:
+        entry: the deleted record.
+        hierarchy: gives its kind's title fields.
+        earlier: the older deletions of its id that it superseded, oldest first (R-D6).
+        superseded_by: the event that superseded `entry`, when it is an older deletion.
+    """
     return Brief(
         kind=entry.kind,
         id=entry.id,
@@ -339,6 +366,8 @@ def brief(entry: DeletedRecord, hierarchy: Hierarchy) -> Brief:
         origin_id=entry.origin_id,
         role=entry.role,
         parent_ids=entry.lineage,
+        earlier=tuple(s.entry.event_id for s in earlier),
+        superseded_by=superseded_by,
     )
 
 
@@ -363,16 +392,33 @@ class SearchPage:
         return self.window is not None and self.window.clipped
 
 
-def page_of(
+def history(
+    deleted: DeletedReads, institution: str, record_id: str, hierarchy: Hierarchy
+) -> tuple[Brief, ...]:
+    """Every deletion of `record_id` the repository keeps, as brief views (R-S7, R-D6, D-34).
+
+    The deletion it holds now comes first, if the id is deleted, then the older deletions it
+    superseded, newest first, each naming the event that superseded it.
+    """
+    current = deleted.get(institution, [record_id]).get(record_id)
+    older = deleted.superseded(institution, [record_id]).get(record_id, ())
+    views = [] if current is None else [brief(current, hierarchy, older)]
+    views += [brief(s.entry, hierarchy, superseded_by=s.by) for s in reversed(older)]
+    return tuple(views)
+
+
+def page_of(  # noqa: PLR0917 (one call, from the facade)
     found: Sequence[DeletedRecord],
     limit: int,
     criteria: Criteria,
     query: Query,
     hierarchy: Hierarchy,
+    earlier: Mapping[str, Sequence[Superseded]],
 ) -> SearchPage:
     """The page of the first `limit` of `found` (read with one more, to know if more follow).
 
     The next page's cursor carries what this search resolved: its window and events (D-31).
+    `earlier` gives the older deletions of the page's ids (R-D6).
     """
     page = found[:limit]
     window = None if isinstance(criteria, UNLIMITED) else query.window
@@ -385,7 +431,9 @@ def page_of(
             events=query.event_ids,
         ).encode()
     return SearchPage(
-        hits=tuple(brief(e, hierarchy) for e in page), next_cursor=next_cursor, window=window
+        hits=tuple(brief(e, hierarchy, earlier.get(e.id, ())) for e in page),
+        next_cursor=next_cursor,
+        window=window,
     )
 
 

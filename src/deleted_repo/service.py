@@ -42,7 +42,7 @@ from deleted_repo.search import (
     Criteria,
     PageCursor,
     SearchPage,
-    brief,
+    history,
     page_of,
     query_for,
 )
@@ -64,9 +64,8 @@ class DeletedRepository:
     """A deleted repository: records deletions, finds deleted records, plans and runs restores.
 
     Args:
-        store: the catalog, the deleted repository and the restore-job log, under one
-            transaction boundary (`deleted_repo.ports.Store`); the repository tells it which
-            data fields its policy indexes.
+        store: the catalog, the deleted repository and the restore-job log under one
+            transaction (`deleted_repo.ports.Store`), told the fields its policy indexes.
         clock: returns the current time, timezone-aware; the core never reads the clock itself.
         hierarchy: which kind may be the parent of which (default: Alma's).
         policy: the rules' numbers and switches, naming only declared kinds (default: Alma's).
@@ -165,13 +164,7 @@ class DeletedRepository:
         now = self._now()
         with self.store.transaction():
             event = deleting.delete_event(
-                self._state,
-                institution,
-                origins,
-                actor=actor,
-                at=now,
-                emptied=emptied,
-                event_id=self._new_id(),
+                self._state, institution, origins, actor, now, emptied, self._new_id()
             )
             self.catalog.remove(institution, [m.id for m in event.members])
             self.deleted.add_events([event])
@@ -205,7 +198,8 @@ class DeletedRepository:
         Raises:
             InvalidInputError: malformed arguments; a record neither an origin nor above or
                 below one; an active record left under a deleted one (I1).
-            RecordNotFoundError: a record still active, or already deleted (D-30).
+            RecordNotFoundError: a record still active (D-30); one already deleted is deleted
+                again, superseding its older deletion (R-D6).
             HierarchyError: a record whose parent breaks the hierarchy or is unknown.
         """
         (event,) = self.record_deletions(
@@ -230,10 +224,8 @@ class DeletedRepository:
             The events recorded, one per deletion, in order; none for no deletion.
 
         Raises:
-            InvalidInputError: `deletions` is not a collection of `Deletion`; or as
-                `record_deletion`, for the first deletion that fails; nothing is recorded.
-            RecordNotFoundError, HierarchyError: as `record_deletion`, for the first deletion
-                that fails; nothing is recorded.
+            InvalidInputError: `deletions` is not a collection of `Deletion`.
+            DeletedRepoError: as `record_deletion`, for the first deletion that fails.
         """
         institution = inputs.check_institution(institution)
         recordings, refused = deleting.prepare_recordings(deletions, self._now)
@@ -241,11 +233,7 @@ class DeletedRepository:
         if recordings:
             with self.store.transaction():
                 events = deleting.record_events(
-                    self._state,
-                    institution,
-                    recordings,
-                    hierarchy=self.hierarchy,
-                    new_id=self._new_id,
+                    self._state, institution, recordings, self.hierarchy, self._new_id
                 )
                 if refused is None:
                     self.deleted.add_events(events)
@@ -288,7 +276,8 @@ class DeletedRepository:
         found = self.deleted.find(
             query, after=None if resumed is None else resumed.after, limit=limit + 1
         )
-        return page_of(found, limit, criteria, query, self.hierarchy)
+        earlier = self.deleted.superseded(institution, [e.id for e in found[:limit]])
+        return page_of(found, limit, criteria, query, self.hierarchy, earlier)
 
     def brief(self, record_id: str, *, requester: Requester) -> Brief:
         """The brief view of one deleted record, of any kind (R-S7).
@@ -297,12 +286,23 @@ class DeletedRepository:
             NotAuthorizedError: the requester lacks the restore role.
             RecordNotFoundError: the id is not deleted in the requester's institution.
         """
+        view = self.history(record_id, requester=requester)[0]
+        if view.superseded_by is not None:
+            raise RecordNotFoundError([record_id], state="deleted")
+        return view
+
+    def history(self, record_id: str, *, requester: Requester) -> tuple[Brief, ...]:
+        """Every deletion of one id that is kept, the one held now first (R-S7, R-D6).
+
+        Raises:
+            RecordNotFoundError: the id has no deletion kept in the requester's institution.
+        """
         institution = self.policy.authorize(requester)
         inputs.check_ids([record_id], field="record_id")
-        found = self.deleted.get(institution, [record_id])
-        if record_id not in found:
+        views = history(self.deleted, institution, record_id, self.hierarchy)
+        if not views:
             raise RecordNotFoundError([record_id], state="deleted")
-        return brief(found[record_id], self.hierarchy)
+        return views
 
     def plan(
         self, criteria: Criteria, *, requester: Requester, batches: bool = False
@@ -352,8 +352,7 @@ class DeletedRepository:
             InvalidPlanError: the plan is malformed, or the batch does not exist.
             StalePlanError: the state moved since planning; nothing of that batch changed.
 
-        Every error it raises names the batch that failed (`batch`) and the jobs of the
-        batches committed before it (`committed`).
+        Each error names the failed `batch` and the jobs `committed` before it.
         """
         self.policy.authorize(requester)
         inputs.check_instance(plan, RestorePlan, "plan")

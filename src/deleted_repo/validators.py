@@ -167,7 +167,7 @@ def check_choice(cls: type[E], value: object, field: str) -> E:
     """Return the member of the enum `cls` that `value` is or names."""
     try:
         return cls(value)
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):  # the enum's own message may fail too
         choices = ", ".join(repr(m.value) for m in cls)
         raise InvalidInputError(
             f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value

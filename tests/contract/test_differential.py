@@ -218,6 +218,15 @@ class Agreement(RuleBasedStateMachine):
     ) -> None:
         """Record records the host removed itself, now or in the past (R-D1)."""
         records = self._fresh(data, institution, max_size=5)
+        gone = sorted(set(self._deleted(institution)) - set(self._active(institution)))
+        again: bool = data.draw(st.booleans())
+        if gone and again:
+            # R-D6: the host catalogued a deleted id again, and has now removed it again.
+            entry = self.reference.deleted.get(institution, [data.draw(st.sampled_from(gone))])
+            records = [
+                Record(e.record.kind, e.id, e.record.parent_id, {"title": "again"})
+                for e in entry.values()
+            ]
         at = None if days_ago is None else self.clock.now - timedelta(days=days_ago)
         self._each(
             f"record_deletion({institution!r}, {[r.id for r in records]}, {actor}, at={at})",
@@ -300,7 +309,8 @@ class Agreement(RuleBasedStateMachine):
         def read(_: str, repo: DeletedRepository) -> object:
             active = repo.catalog.get(institution, known)
             deleted = repo.deleted.get(institution, known)
-            return (dict(sorted(active.items())), dict(sorted(deleted.items())))
+            superseded = repo.deleted.superseded(institution, known)
+            return tuple(dict(sorted(m.items())) for m in (active, deleted, superseded))
 
         return read
 

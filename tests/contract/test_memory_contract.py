@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -15,7 +16,7 @@ from hypothesis import Phase, settings
 
 from deleted_repo.errors import IntegrityError
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import Actor, DeletedRecord, Record
+from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.search import Cursor, Query, Window
 from deleted_repo.stores.memory import MemoryStore
@@ -163,6 +164,80 @@ class _NaiveTimes(_Forward[DeletedStore]):
         }
 
 
+class _RefusesRedeletion(_Forward[DeletedStore]):
+    def add_events(self, events: Sequence[DeletionEvent]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for e in events:
+            for m in e.members:
+                if (e.institution, m.id) in seen or self.inner.get(e.institution, [m.id]):
+                    raise IntegrityError(f"record {m.id!r} is already deleted")
+                seen.add((e.institution, m.id))
+        self.inner.add_events(events)
+
+
+class _RefusesRedeletionInOneCall(_Forward[DeletedStore]):
+    def add_events(self, events: Sequence[DeletionEvent]) -> None:
+        ids = [(e.institution, m.id) for e in events for m in e.members]
+        if len(set(ids)) < len(ids):
+            raise IntegrityError("a record is deleted by two events of one call")
+        self.inner.add_events(events)
+
+
+class _NewestSupersededFirst(_Forward[DeletedStore]):
+    def superseded(self, institution: str, ids: Collection[str]) -> dict[str, list[Superseded]]:
+        found = self.inner.superseded(institution, ids)
+        return {i: list(reversed(held)) for i, held in found.items()}
+
+
+class _SupersededInOneInstitution(_Forward[DeletedStore]):
+    def superseded(
+        self, institution: str, ids: Collection[str]
+    ) -> Mapping[str, Sequence[Superseded]]:
+        return self.inner.superseded(HOME, ids)
+
+
+class _RemoveDropsSuperseded(_Forward[DeletedStore]):
+    def __init__(self, inner: DeletedStore) -> None:
+        super().__init__(inner)
+        self.removed: set[tuple[str, str]] = set()
+
+    def remove(self, institution: str, ids: Collection[str]) -> None:
+        self.inner.remove(institution, ids)
+        self.removed.update((institution, i) for i in ids)
+
+    def superseded(self, institution: str, ids: Collection[str]) -> dict[str, Sequence[Superseded]]:
+        found = self.inner.superseded(institution, ids)
+        return {i: held for i, held in found.items() if (institution, i) not in self.removed}
+
+
+def _inside(at: datetime, window: Window) -> bool:
+    return (window.start is None or window.start <= at) and (window.end is None or at <= window.end)
+
+
+class _LatestCountsSuperseded(_Forward[DeletedStore]):
+    """Counts an event as having records while a record it deleted is superseded."""
+
+    def __init__(self, inner: DeletedStore) -> None:
+        super().__init__(inner)
+        self.events: dict[tuple[str, str], DeletionEvent] = {}
+
+    def add_events(self, events: Sequence[DeletionEvent]) -> None:
+        self.inner.add_events(events)
+        self.events.update(((e.institution, e.id), e) for e in events)
+
+    def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
+        latest = self.inner.latest_event(institution, actor, window)
+        newest = None if latest is None else self.events[(institution, latest)].at
+        for (where, _), e in self.events.items():
+            if where != institution or e.actor != actor or not _inside(e.at, window):
+                continue
+            held = self.inner.superseded(institution, [m.id for m in e.members])
+            lost = any(s.entry.event_id == e.id for versions in held.values() for s in versions)
+            if lost and (newest is None or e.at > newest):
+                latest, newest = e.id, e.at
+        return latest
+
+
 class _OldestJobsFirst(_Forward[RestoreJobLog]):
     def list(
         self, institution: str, *, after: str | None = None, limit: int | None = None
@@ -197,6 +272,19 @@ MUTANTS: list[tuple[str, Callable[[], Store], str]] = [
      "deleted_remove_refuses_a_missing_id"),
     ("deleted.get returns naive times", _broken(deleted=_NaiveTimes),
      "deleted_get_returns_members_as_recorded"),
+    ("add_events refuses an id deleted again", _broken(deleted=_RefusesRedeletion),
+     "deleted_add_events_supersedes_an_already_deleted_member"),
+    ("add_events refuses an id deleted twice in one call",
+     _broken(deleted=_RefusesRedeletionInOneCall),
+     "deleted_add_events_supersedes_within_one_call"),
+    ("superseded returns newest first", _broken(deleted=_NewestSupersededFirst),
+     "deleted_superseded_lists_oldest_first"),
+    ("superseded ignores the institution", _broken(deleted=_SupersededInOneInstitution),
+     "superseded_keeps_institutions_apart"),
+    ("deleted.remove drops the superseded", _broken(deleted=_RemoveDropsSuperseded),
+     "deleted_remove_leaves_superseded_records"),
+    ("latest_event counts superseded records", _broken(deleted=_LatestCountsSuperseded),
+     "latest_event_skips_an_event_whose_records_were_superseded"),
     ("jobs.list returns oldest first", _broken(jobs=_OldestJobsFirst),
      "jobs_list_newest_first_and_pages"),
     ("jobs.add accepts a repeated id", _broken(jobs=_JobsTwice),

@@ -91,6 +91,7 @@ class Model:
         self.now = now
         self.active: dict[str, Record] = {r.id: r for r in catalog}
         self.deleted: dict[str, Deleted] = {}
+        self.superseded: dict[str, list[Deleted]] = {}
         self.gone: set[str] = set()
         self.events: dict[str, Event] = {}
         self._seq = itertools.count(1)
@@ -123,6 +124,8 @@ class Model:
         """Move `members` from the catalog to the deleted repository as one event."""
         for ident in members:
             record = self.active.pop(ident)
+            if ident in self.deleted:  # R-D6: the newer deletion supersedes the older
+                self.superseded.setdefault(ident, []).append(self.deleted[ident])
             self.deleted[ident] = Deleted(record=record, event=event_id, at=self.now, actor=actor)
         self.events[event_id] = Event(
             id=event_id,
@@ -138,8 +141,12 @@ class Model:
         """The records of `event` still deleted."""
         return {m for m in event.members if m in self.deleted and self.deleted[m].event == event.id}
 
-    def hits(self, criteria: Criteria) -> list[str] | None:
-        """The ids a search finds, newest first then by id; None for an unknown user or job."""
+    def hits(self, criteria: Criteria, events: Collection[str] | None = None) -> list[str] | None:
+        """The ids a search finds, newest first then by id; None for an unknown user or job.
+
+        With `events` (a plan's, D-32), a search by user keeps to them instead of the user's
+        last action now.
+        """
         earliest = self.now - self.policy.search_window
         kind = criteria.kind
 
@@ -171,14 +178,18 @@ class Model:
             start, end = (
                 (criteria.start, criteria.end) if isinstance(criteria, ByUser) else (None, None)
             )
-            events = [
+            candidates = [
                 e
                 for e in self.events.values()
                 if e.actor == actor and inside(e.at, start, end) and self.remaining(e)
             ]
-            if isinstance(criteria, ByUser):
-                events = sorted(events, key=lambda e: (e.at, e.seq))[-1:]
-            found = [i for e in events for i in self.remaining(e)]
+            if isinstance(criteria, ByUser) and events is not None:
+                picked = [e for e in candidates if e.id in events]
+            elif isinstance(criteria, ByUser):
+                picked = sorted(candidates, key=lambda e: (e.at, e.seq))[-1:]
+            else:
+                picked = candidates
+            found = [i for e in picked for i in self.remaining(e)]
         else:
             assert isinstance(criteria, BySystem)
             found = [
@@ -194,11 +205,12 @@ class Model:
     def up(self, ident: str) -> tuple[list[str], bool]:
         """The deleted ancestors of a deleted record, nearest first, and if a gone one ends them.
 
-        A gone parent is neither active nor deleted (purged).
+        A gone parent is neither active nor deleted (purged). An active parent ends the chain,
+        even if an older snapshot of its id is still deleted (D-15).
         """
         chain: list[str] = []
         parent = self.deleted[ident].record.parent_id
-        while parent is not None and parent in self.deleted:
+        while parent is not None and parent in self.deleted and parent not in self.active:
             chain.append(parent)
             parent = self.deleted[parent].record.parent_id
         return chain, parent is not None and parent not in self.active

@@ -38,9 +38,15 @@ def _actor(n: int) -> Actor:
     return Actor.user(f"u{n % 17}")
 
 
-def _event(n: int) -> DeletionEvent:
-    """Event n: a holding and its items, deleted n hours before START."""
+def _event(n: int, *, again: bool = False) -> DeletionEvent:
+    """Event n: a holding and its items, deleted n hours before START.
+
+    `again`: deleted again a minute later, as event ``e<n>-again`` (R-D6).
+    """
     actor, at, holding = _actor(n), START - timedelta(hours=n), f"h{n}"
+    event_id = f"e{n}-again" if again else f"e{n}"
+    if again:
+        at += timedelta(minutes=1)
     records = [Record("holding", holding, f"b{n % 50}", {"title": f"holding {n}"})] + [
         Record("item", f"i{n}-{i}", holding, {"barcode": f"B{n}-{i}"}) for i in range(1, PER_EVENT)
     ]
@@ -50,7 +56,7 @@ def _event(n: int) -> DeletionEvent:
             role=MemberRole.ORIGIN if r.id == holding else MemberRole.CASCADE,
             origin_id=holding,
             lineage=(f"b{n % 50}",) if r.id == holding else (holding, f"b{n % 50}"),
-            event_id=f"e{n}",
+            event_id=event_id,
             institution=INSTITUTION,
             actor=actor,
             deleted_at=at,
@@ -58,12 +64,20 @@ def _event(n: int) -> DeletionEvent:
         for r in records
     ]
     return DeletionEvent(
-        id=f"e{n}", institution=INSTITUTION, actor=actor, at=at, origins=[holding], members=members
+        id=event_id,
+        institution=INSTITUTION,
+        actor=actor,
+        at=at,
+        origins=[holding],
+        members=members,
     )
 
 
 def _fill(store: SqlStore) -> None:
     store.deleted.add_events([_event(n) for n in range(EVENTS)])
+    # Events 0 to 9 deleted again (R-D6), under new event ids: their first deletions are
+    # superseded.
+    store.deleted.add_events([_event(n, again=True) for n in range(10)])
     bibs = [Record("bib", f"b{n}", None, {"title": f"bib {n}"}) for n in range(50)]
     holdings = [Record("holding", f"ch{n}", f"b{n % 50}") for n in range(500)]
     items = [Record("item", f"ci{n}", f"ch{n % 500}", {"barcode": f"C{n}"}) for n in range(3000)]
@@ -150,6 +164,14 @@ def _shapes(store: SqlStore) -> dict[str, tuple[Callable[[], object], list[str]]
             lambda: d.children(INSTITUTION, ["h3", "h4"]),
             ["ix_deleted_repo_deleted_parent"],
         ),
+        "superseded": (
+            lambda: d.superseded(INSTITUTION, ["i3-4", "h5", "i40-1"]),
+            ["ix_deleted_repo_superseded_id"],
+        ),
+        "supersede": (
+            lambda: d.add_events([_event(n, again=True) for n in range(20, 23)]),
+            ["PK deleted", "PK deleted_field"],
+        ),
         "catalog get": (lambda: c.get(INSTITUTION, ["ci1", "ch2"]), ["PK catalog"]),
         "catalog children": (
             lambda: c.children(INSTITUTION, ["ch1", "ch2"]),
@@ -191,7 +213,11 @@ def _captured(engine: sa.Engine) -> Iterator[list[tuple[str, Any]]]:
     def capture(
         _conn: object, _cursor: object, statement: str, parameters: Any, *_: object
     ) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "DELETE", "UPDATE")):
+        head = statement.lstrip().upper()
+        # An INSERT ... SELECT reads too; a multi-row INSERT ... VALUES does not.
+        if head.startswith(("SELECT", "DELETE", "UPDATE")) or (
+            head.startswith("INSERT") and "SELECT" in head
+        ):
             statements.append((statement, parameters))
 
     sa.event.listen(engine, "before_cursor_execute", capture)

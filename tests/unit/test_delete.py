@@ -447,7 +447,6 @@ def test_recorded_deletion_is_searchable_like_a_delete(
     ("setup", "records", "origins", "error"),
     [
         ("active", BIB_2[1:], None, RecordNotFoundError),
-        ("deleted", BIB_2, None, RecordNotFoundError),
         ("orphans", BIB_2[:1], None, InvalidInputError),
         ("", [Record("item", "itm-9", "hol-9")], None, HierarchyError),
         ("", [Record("item", "itm-9", "bib-9"), Record("bib", "bib-9")], None, HierarchyError),
@@ -458,7 +457,6 @@ def test_recorded_deletion_is_searchable_like_a_delete(
     ],
     ids=[
         "still-active",
-        "already-deleted",
         "orphans",
         "unknown-parent",
         "wrong-parent-kind",
@@ -477,7 +475,7 @@ def test_an_invalid_recorded_deletion_changes_nothing(
 ) -> None:
     """R-D5: a recorded deletion that cannot have happened is refused and nothing changes.
 
-    Refused: records still active, already deleted, leaving active children orphaned (I1),
+    Refused: records still active, leaving active children orphaned (I1),
     under an unknown parent or one of the wrong kind, missing a required parent, of an
     undeclared kind, unrelated to every origin, or origins not among the records.
     """
@@ -485,8 +483,6 @@ def test_an_invalid_recorded_deletion_changes_nothing(
         repo.catalog.add(INSTITUTION, BIB_2)
     if setup == "orphans":
         repo.catalog.remove(INSTITUTION, ["bib-2"])
-    elif setup == "deleted":
-        repo.record_deletion(INSTITUTION, BIB_2, actor=ANA)
     ids = [*ALL_IDS, "itm-9", "bib-9", "hol-9", "bk-1"]
     before = (repo.catalog.get(INSTITUTION, ids), repo.deleted.get(INSTITUTION, ids))
     with pytest.raises(error):

@@ -88,15 +88,17 @@ def test_a_deletion_does_not_see_the_later_ones(repo: DeletedRepository) -> None
     assert state(repo, [r.id for r in BIB_2]) == ({}, {})
 
 
-def test_a_record_in_two_deletions_is_already_deleted_the_second_time(
+def test_a_record_in_two_deletions_is_superseded_by_the_second(
     repo: DeletedRepository,
 ) -> None:
-    """R-D5, D-30: the second deletion of a record is refused as `record_deletion` refuses it."""
-    with pytest.raises(RecordNotFoundError, match=r"not removed: 'bib-3' \(already deleted\)"):
-        repo.record_deletions(
-            INSTITUTION,
-            [Deletion(BIB_3, actor=ANA), Deletion([Record("bib", "bib-3")], actor=ANA)],
-        )
+    """R-D6: the second deletion of a record in one batch supersedes the first."""
+    first, second = repo.record_deletions(
+        INSTITUTION,
+        [Deletion(BIB_3, actor=ANA), Deletion([Record("bib", "bib-3")], actor=ANA)],
+    )
+    assert repo.deleted.get(INSTITUTION, ["bib-3"])["bib-3"].event_id == second.id
+    [older] = repo.deleted.superseded(INSTITUTION, ["bib-3"])["bib-3"]
+    assert (older.entry.event_id, older.by) == (first.id, second.id)
 
 
 def test_one_failing_deletion_records_none(repo: DeletedRepository) -> None:

@@ -4,8 +4,9 @@
 transaction boundary. Every search goes through an index (by id, event, actor, job, institution
 and kind by deletion time, secondary field), so its cost grows with the hits, not the store;
 the indexes by time, actor and event are kept in search order, so a page of hits costs what it
-returns, wherever its cursor is. Transactions keep an undo journal: if the block raises, every
-write in it is reversed. docs/performance.md gives the figures at a million records.
+returns, wherever its cursor is. Deletions an id's newer deletion superseded (R-D6) are kept
+by id. Transactions keep an undo journal: if the block raises, every write in it is reversed.
+docs/performance.md gives the figures at a million records.
 
 It is not thread-safe: use it from one thread at a time.
 """

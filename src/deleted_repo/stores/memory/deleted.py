@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 import attrs
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
-from deleted_repo.model import Actor, ActorKind, DeletedRecord, DeletionEvent
+from deleted_repo.model import Actor, ActorKind, DeletedRecord, DeletionEvent, Superseded
 from deleted_repo.policy import Policy
 from deleted_repo.search import Cursor, Query, Window
 from deleted_repo.stores.keys import bounds, hashable, micros
@@ -46,6 +46,7 @@ class _DeletedShelf:
         self.events: dict[str, _EventState] = {}
         self.by_actor: dict[Actor, list[tuple[int, int, str]]] = defaultdict(list)
         self.by_actor_kind: dict[ActorKind, list[tuple[int, int, str]]] = defaultdict(list)
+        self.superseded: dict[str, list[Superseded]] = {}
         self.fields = FieldIndex(lambda: (e.record for e in self.entries.values()), indexed)
 
 
@@ -71,19 +72,11 @@ class MemoryDeletedStore:
     def add_events(self, events: Sequence[DeletionEvent]) -> None:
         """See `deleted_repo.ports.DeletedStore.add_events`."""
         seen_events: set[tuple[str, str]] = set()
-        seen_ids: dict[str, set[str]] = defaultdict(set)
         for event in events:
-            shelf = self._shelves[event.institution]
             key = (event.institution, event.id)
-            if event.id in shelf.events or key in seen_events:
+            if event.id in self._shelves[event.institution].events or key in seen_events:
                 raise IntegrityError(f"deletion event {event.id!r} is already recorded")
             seen_events.add(key)
-            entries, earlier = shelf.entries, seen_ids[event.institution]
-            ids = [m.id for m in event.members]  # distinct: a DeletionEvent checks that
-            taken = next((i for i in ids if i in entries or i in earlier), None)
-            if taken is not None:
-                raise IntegrityError(f"record {taken!r} is already deleted")
-            earlier.update(ids)
         for event in events:
             self._seq += 1
             shelf = self._shelves[event.institution]
@@ -92,8 +85,9 @@ class MemoryDeletedStore:
             stamp = (at, self._seq, event.id)
             insort_tail(shelf.by_actor[event.actor], stamp)
             insort_tail(shelf.by_actor_kind[event.actor.kind], stamp)
+            older = self._supersede(shelf, event)
             self._insert(shelf, event.members)
-            self._journal.record(functools.partial(self._forget, shelf, event, stamp))
+            self._journal.record(functools.partial(self._forget, shelf, event, stamp, older))
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, DeletedRecord]:
         """See `deleted_repo.ports.DeletedStore.get`."""
@@ -104,6 +98,11 @@ class MemoryDeletedStore:
         """See `deleted_repo.ports.DeletedStore.children`."""
         shelf = self._shelves[institution]
         return [shelf.entries[c] for p in parent_ids for c in shelf.children.get(p)]
+
+    def superseded(self, institution: str, ids: Collection[str]) -> dict[str, list[Superseded]]:
+        """See `deleted_repo.ports.DeletedStore.superseded`."""
+        held = self._shelves[institution].superseded
+        return {i: list(held[i]) for i in ids if i in held}
 
     def find(
         self, query: Query, *, after: Cursor | None = None, limit: int | None = None
@@ -240,13 +239,38 @@ class MemoryDeletedStore:
                 remaining[kind] = [i for i in left if i not in leaving]
         return removed
 
+    @classmethod
+    def _supersede(cls, shelf: _DeletedShelf, event: DeletionEvent) -> list[DeletedRecord]:
+        """Take out the deleted records `event` deletes again, kept as superseded (R-D6)."""
+        entries = shelf.entries
+        taken = [m.id for m in event.members if m.id in entries]
+        if not taken:
+            return []
+        older = cls._delete(shelf, taken)
+        held = shelf.superseded
+        for entry in older:
+            held.setdefault(entry.id, []).append(Superseded(entry=entry, by=event.id))
+        return older
+
     def _forget(
-        self, shelf: _DeletedShelf, event: DeletionEvent, stamp: tuple[int, int, str]
+        self,
+        shelf: _DeletedShelf,
+        event: DeletionEvent,
+        stamp: tuple[int, int, str],
+        older: Sequence[DeletedRecord],
     ) -> None:
         self._delete(shelf, [m.id for m in event.members])
         del shelf.events[event.id]
         shelf.by_actor[event.actor].remove(stamp)
         shelf.by_actor_kind[event.actor.kind].remove(stamp)
+        held = shelf.superseded
+        for entry in older:
+            # Undo runs newest first, so the record this event superseded is the last held.
+            versions = held[entry.id]
+            versions.pop()
+            if not versions:
+                del held[entry.id]
+        self._insert(shelf, older)
 
 
 def _tail(items: list[str], start: int) -> Iterator[str]:

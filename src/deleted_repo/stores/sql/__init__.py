@@ -1,6 +1,6 @@
 """The SQL store: every port on SQLite or PostgreSQL, through SQLAlchemy Core.
 
-`SqlStore` keeps the catalog, the deleted repository and the restore-job log in six tables
+`SqlStore` keeps the catalog, the deleted repository and the restore-job log in seven tables
 (`metadata`, to include in the host's own migrations) and shares one transaction between them.
 It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`` extra
 (psycopg 3). Nothing connects or creates tables until asked.
@@ -31,7 +31,13 @@ epoch in UTC, so order and equality are exact on every database):
   origin, lineage, event, actor and deletion time.
 * ``catalog_field`` and ``deleted_field``: the values of the indexed data fields (an item's
   barcode, say), one row per record and field, so searches by them use an index.
+* ``superseded``: the deletions superseded when their id was deleted again (R-D6), each as
+  ``deleted`` held it, with the event that superseded it and the order superseded (``seq``).
 * ``restore_job``: each restore job as JSON, with its id, institution and time.
+
+Upgrading: a database made by an older version lacks the ``superseded`` table; run
+`SqlStore.create_schema` once (it adds the tables missing and leaves the others alone), or add
+the table through the host's migrations.
 
 Limits:
     * Record data are stored as JSON: tuples come back as lists, and values JSON cannot hold
@@ -43,10 +49,11 @@ Limits:
       (`StorageError`) when two writers meet. An in-memory database shared through one
       connection (``StaticPool``) gives every thread the same transaction.
     * Searches by a data field outside ``indexed_fields`` read every record of the kind.
-    * On PostgreSQL, a write the database refuses (a duplicate id, say: `IntegrityError`) makes
-      psycopg log one warning ("error ignored terminating Pipeline"), as its batched inserts run
-      in pipeline mode. The facade checks before it writes, so this happens only when another
-      writer races it or a host calls the ports directly with clashing ids.
+    * On PostgreSQL, a write the database refuses (a duplicate event id, say:
+      `IntegrityError`) makes psycopg log one warning ("error ignored terminating Pipeline"),
+      as its batched inserts run in pipeline mode. The facade checks before it writes, so this
+      happens only when another writer races it or a host calls the ports directly with
+      clashing ids.
 """
 
 from deleted_repo.stores.sql.catalog import SqlCatalog

@@ -16,16 +16,18 @@ import sqlalchemy as sa
 
 from deleted_repo.errors import StorageError
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import Actor, ActorKind, DeletedRecord, MemberRole, Record
+from deleted_repo.model import Actor, ActorKind, DeletedRecord, MemberRole, Record, Superseded
 from deleted_repo.serialization import make_converter
 from deleted_repo.stores.keys import field_key, instant
-from deleted_repo.stores.sql.schema import catalog, deleted
+from deleted_repo.stores.sql.schema import catalog, deleted, superseded
 
 __all__ = [
     "CATALOG_COLUMNS",
     "DELETED_COLUMNS",
+    "SUPERSEDED_COLUMNS",
     "DeletedRows",
     "FieldIndex",
+    "SupersededRows",
     "decode",
     "encode",
     "encode_data",
@@ -98,21 +100,31 @@ def _raw(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
 CATALOG_COLUMNS = (catalog.c.kind, catalog.c.id, catalog.c.parent_id, _raw(catalog.c.data))
 """The columns `record_of` reads, in its order."""
 
-DELETED_COLUMNS = (
-    deleted.c.id,
-    deleted.c.kind,
-    deleted.c.parent_id,
-    _raw(deleted.c.data),
-    deleted.c.role,
-    deleted.c.origin_id,
-    _raw(deleted.c.lineage),
-    deleted.c.event_id,
-    deleted.c.institution,
-    deleted.c.actor_kind,
-    deleted.c.actor_id,
-    deleted.c.deleted_at,
-)
+
+def _deleted_columns(table: sa.Table) -> tuple[sa.ColumnElement[Any], ...]:
+    c = table.c
+    return (
+        c.id,
+        c.kind,
+        c.parent_id,
+        _raw(c.data),
+        c.role,
+        c.origin_id,
+        _raw(c.lineage),
+        c.event_id,
+        c.institution,
+        c.actor_kind,
+        c.actor_id,
+        c.deleted_at,
+    )
+
+
+DELETED_COLUMNS = _deleted_columns(deleted)
 """The columns `DeletedRows` reads, in its order."""
+
+SUPERSEDED_COLUMNS = (*_deleted_columns(superseded), superseded.c.superseded_by)
+"""The columns `SupersededRows` reads, in its order: the deleted record's, then the event
+that superseded it."""
 
 _ROLES = {role.value: role for role in MemberRole}
 
@@ -157,6 +169,17 @@ class DeletedRows:
             actor=actor,
             deleted_at=moment,
         )
+
+
+class SupersededRows:
+    """Builds `Superseded` values from rows of `SUPERSEDED_COLUMNS`, sharing as `DeletedRows`."""
+
+    def __init__(self) -> None:
+        self._entries = DeletedRows()
+
+    def __call__(self, row: Sequence[Any]) -> Superseded:
+        """The superseded deletion of `row`."""
+        return Superseded(entry=self._entries(row[:-1]), by=row[-1])
 
 
 _converter = make_converter()

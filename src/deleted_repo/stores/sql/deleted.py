@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from deleted_repo.errors import IntegrityError
-from deleted_repo.model import Actor, DeletedRecord, DeletionEvent
+from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 from deleted_repo.stores.keys import field_key, micros
 from deleted_repo.stores.sql import queries
@@ -16,13 +17,14 @@ from deleted_repo.stores.sql.codec import (
     DELETED_COLUMNS,
     DeletedRows,
     FieldIndex,
+    SupersededRows,
     decode,
     encode,
     encode_data,
 )
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.records import RecordTable
-from deleted_repo.stores.sql.schema import deleted, deleted_field, event
+from deleted_repo.stores.sql.schema import deleted, deleted_field, event, superseded
 
 __all__ = ["SqlDeletedStore"]
 
@@ -50,74 +52,49 @@ class SqlDeletedStore:
     def add_events(self, events: Sequence[DeletionEvent]) -> None:
         """See `deleted_repo.ports.DeletedStore.add_events`.
 
-        One multi-row insert per table, whatever the number of events and records.
+        A fixed number of statements, whatever the number of events and records: one
+        multi-row insert per table, one query for the members already deleted and, when there
+        are any, one statement to move them to the superseded table and two to delete them
+        and their field rows (R-D6).
         """
         if not events:
             return
-        indexed = self._fields.fields
-        seen_events: set[tuple[str, str]] = set()
-        seen_ids: dict[str, set[str]] = {}
-        event_rows = []
-        member_rows: list[tuple[Any, ...]] = []
-        field_rows: list[tuple[str, str, str, str, str]] = []
-        add_member, add_field = member_rows.append, field_rows.append
-        # Siblings share their lineage tuple (see `DeletedRepository`): encode each once.
-        lineages: dict[tuple[str, ...], str] = {(): "[]"}
-        datas = encode_data([m.record for e in events for m in e.members])
-        for e in events:
-            institution, event_id = e.institution, e.id
-            if (institution, event_id) in seen_events:
-                raise IntegrityError(f"deletion event {event_id!r} is already recorded")
-            seen_events.add((institution, event_id))
-            seen = seen_ids.setdefault(institution, set())
-            at = micros(e.at)
-            kind, actor_id = e.actor.kind.value, e.actor.id
-            event_rows.append(
-                (institution, event_id, kind, actor_id, at, encode(e.origins, event_id))
-            )
-            for m in e.members:
-                r = m.record
-                ident = r.id
-                if ident in seen:
-                    raise IntegrityError(f"record {ident!r} is already deleted")
-                seen.add(ident)
-                lineage = m.lineage
-                encoded = lineages.get(lineage)
-                if encoded is None:
-                    encoded = lineages[lineage] = encode(list(lineage), ident)
-                add_member(
-                    (
-                        institution,
-                        ident,
-                        r.kind,
-                        r.parent_id,
-                        next(datas),
-                        m.role.value,
-                        m.origin_id,
-                        encoded,
-                        event_id,
-                        kind,
-                        actor_id,
-                        at,
-                    )
-                )
-                names = indexed.get(r.kind)
-                if names:
-                    data = r.data
-                    for name in names:
-                        if name in data and (key := field_key(data[name])) is not None:
-                            add_field((institution, ident, name, r.kind, key))
+        rows = _Rows(self._fields.fields, events)
         db = self._db
         try:
             with db.session(write=True) as conn:
-                db.insert_many(conn, event, event_rows)
-                db.insert_many(conn, deleted, member_rows)
-                db.insert_many(conn, deleted_field, field_rows)
+                db.insert_many(conn, event, rows.events)
+                self._supersede(conn, rows.first_by)
+                db.insert_many(conn, superseded, rows.replaced)
+                db.insert_many(conn, deleted, list(rows.members.values()))
+                db.insert_many(conn, deleted_field, [f for fs in rows.fields.values() for f in fs])
         except IntegrityError as e:
             raise self._clash(events) from e
 
+    def _supersede(self, conn: Connection, by: dict[tuple[str, str], str]) -> None:
+        """Move the deleted records among `by`'s keys to the superseded table (R-D6).
+
+        Each is superseded by its event in `by`; keys not deleted are left alone.
+        """
+        db = self._db
+        dialect = db.dialect
+        find = db.cached("superseded.find", lambda: queries.deleted_of_triples(dialect))
+        found = db.execute(
+            conn, find, queries.bind_triples(dialect, ((i, r, b) for (i, r), b in by.items()))
+        ).all()
+        if not found:
+            return
+        params = queries.bind_triples(dialect, ((i, r, by[(i, r)]) for i, r in found))
+        move = db.cached("superseded.move", lambda: queries.move_to_superseded(dialect))
+        fields = db.cached("superseded.fields", lambda: queries.delete_fields_of_triples(dialect))
+        records = db.cached(
+            "superseded.records", lambda: queries.delete_deleted_of_triples(dialect)
+        )
+        for statement in (move, fields, records):
+            db.execute(conn, statement, params)
+
     def _clash(self, events: Sequence[DeletionEvent]) -> IntegrityError:
-        """Say which event or record made `add_events` fail."""
+        """Say which event made `add_events` fail."""
         db = self._db
         by_institution: dict[str, list[DeletionEvent]] = {}
         for e in events:
@@ -137,9 +114,6 @@ class SqlDeletedStore:
             for e in group:
                 if e.id in known:
                     return IntegrityError(f"deletion event {e.id!r} is already recorded")
-            deleted_now = self.get(institution, [m.id for e in group for m in e.members])
-            if deleted_now:
-                return IntegrityError(f"record {next(iter(deleted_now))!r} is already deleted")
         return IntegrityError("a deletion event or record is already recorded")
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, DeletedRecord]:
@@ -149,6 +123,25 @@ class SqlDeletedStore:
     def children(self, institution: str, parent_ids: Collection[str]) -> list[DeletedRecord]:
         """See `deleted_repo.ports.DeletedStore.children`."""
         return self._records.children(institution, parent_ids)
+
+    def superseded(self, institution: str, ids: Collection[str]) -> dict[str, list[Superseded]]:
+        """See `deleted_repo.ports.DeletedStore.superseded`.
+
+        One query, through the superseded table's index by id.
+        """
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        db = self._db
+        statement = db.cached("superseded.get", lambda: queries.superseded_of(db.dialect))
+        params = {"institution": institution, "ids": queries.bind_ids(db.dialect, wanted)}
+        found: dict[str, list[Superseded]] = {}
+        build = SupersededRows()
+        with db.session(write=False) as conn:
+            for row in db.execute(conn, statement, params):
+                value = build(row)
+                found.setdefault(value.entry.id, []).append(value)
+        return {i: found[i] for i in wanted if i in found}
 
     def find(
         self, query: Query, *, after: Cursor | None = None, limit: int | None = None
@@ -197,3 +190,91 @@ class SqlDeletedStore:
     def remove(self, institution: str, ids: Collection[str]) -> None:
         """See `deleted_repo.ports.DeletedStore.remove`."""
         self._records.remove(institution, ids)
+
+
+class _Rows:
+    """The rows a batch of deletion events writes, events applied in their order (R-D6).
+
+    Args:
+        indexed: per kind, the indexed data fields.
+        events: the batch.
+
+    Attributes:
+        events: the event rows.
+        members: per (institution, id), the row of its latest deletion in the batch.
+        fields: per (institution, id), the field rows of that deletion.
+        first_by: per (institution, id), the first event of the batch deleting it: the one
+            that supersedes a deletion already stored.
+        replaced: the superseded table's rows of members a later event of the batch deleted
+            again, in the order superseded.
+    """
+
+    def __init__(
+        self, indexed: Mapping[str, tuple[str, ...]], events: Sequence[DeletionEvent]
+    ) -> None:
+        self._indexed = indexed
+        self._seen: set[tuple[str, str]] = set()
+        # Siblings share their lineage tuple (see `DeletedRepository`): encode each once.
+        self._lineages: dict[tuple[str, ...], str] = {(): "[]"}
+        self.events: list[tuple[Any, ...]] = []
+        self.members: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.fields: dict[tuple[str, str], list[tuple[str, str, str, str, str]]] = {}
+        self.first_by: dict[tuple[str, str], str] = {}
+        self.replaced: list[tuple[Any, ...]] = []
+        datas = encode_data([m.record for e in events for m in e.members])
+        for e in events:
+            self._add(e, datas)
+
+    def _add(self, e: DeletionEvent, datas: Iterator[str]) -> None:
+        """Add the rows of `e`, superseding the batch's earlier deletions of its members.
+
+        Raises:
+            IntegrityError: the batch gives the event's id twice.
+            StorageError: JSON cannot hold a member's data or the event's origins.
+        """
+        institution, event_id = e.institution, e.id
+        if (institution, event_id) in self._seen:
+            raise IntegrityError(f"deletion event {event_id!r} is already recorded")
+        self._seen.add((institution, event_id))
+        at = micros(e.at)
+        kind, actor_id = e.actor.kind.value, e.actor.id
+        self.events.append((institution, event_id, kind, actor_id, at, encode(e.origins, event_id)))
+        lineages, members, first_by = self._lineages, self.members, self.first_by
+        for m in e.members:
+            r = m.record
+            ident = r.id
+            encoded = lineages.get(m.lineage)
+            if encoded is None:
+                encoded = lineages[m.lineage] = encode(list(m.lineage), ident)
+            key = (institution, ident)
+            earlier = members.get(key)
+            if earlier is None:
+                first_by[key] = event_id
+            else:
+                self.replaced.append((*earlier, event_id))
+            members[key] = (
+                institution,
+                ident,
+                r.kind,
+                r.parent_id,
+                next(datas),
+                m.role.value,
+                m.origin_id,
+                encoded,
+                event_id,
+                kind,
+                actor_id,
+                at,
+            )
+            self.fields[key] = self._field_rows(institution, r)
+
+    def _field_rows(self, institution: str, r: Record) -> list[tuple[str, str, str, str, str]]:
+        names = self._indexed.get(r.kind)
+        if not names:
+            return []
+        data = r.data
+        return [
+            (institution, r.id, name, r.kind, key)
+            for name in names
+            if name in data and (key := field_key(data[name])) is not None
+        ]

@@ -17,19 +17,26 @@ from sqlalchemy.dialects import postgresql
 from deleted_repo.model import Actor
 from deleted_repo.search import Cursor, Query, Window
 from deleted_repo.stores.keys import bounds, field_key, micros
-from deleted_repo.stores.sql.codec import DELETED_COLUMNS, FieldIndex
-from deleted_repo.stores.sql.schema import Micros, deleted, deleted_field, event
+from deleted_repo.stores.sql.codec import DELETED_COLUMNS, SUPERSEDED_COLUMNS, FieldIndex
+from deleted_repo.stores.sql.schema import Micros, deleted, deleted_field, event, superseded
 
 __all__ = [
     "INSTITUTION",
     "Search",
     "bind_ids",
+    "bind_triples",
+    "delete_deleted_of_triples",
+    "delete_fields_of_triples",
+    "deleted_of_triples",
     "find",
     "has_actor",
     "latest_event",
     "latest_event_statement",
     "member",
+    "move_to_superseded",
     "search",
+    "superseded_of",
+    "triples",
 ]
 
 INSTITUTION: sa.BindParameter[str] = sa.bindparam("institution")
@@ -53,6 +60,78 @@ def bind_ids(dialect: str, values: Iterable[str]) -> object:
     """The value to bind for a `member` parameter."""
     listed = list(values)
     return json.dumps(listed) if dialect == "sqlite" else listed
+
+
+def triples(dialect: str) -> sa.FromClause:
+    """A table of (``institution``, ``id``, ``by``) rows bound as one value (see `bind_triples`).
+
+    On SQLite the rows are a JSON array of arrays, on PostgreSQL three arrays side by side:
+    a fixed number of parameters for any number of rows, so one statement serves every batch.
+    """
+    names = ("institution", "id", "by")
+    if dialect == "sqlite":
+        rows = sa.func.json_each(sa.bindparam("triples", type_=sa.String)).table_valued("value")
+        return sa.select(
+            *(sa.func.json_extract(rows.c.value, f"$[{n}]").label(c) for n, c in enumerate(names))
+        ).subquery("triples")
+    arrays = (sa.bindparam(f"triples_{n}", type_=postgresql.ARRAY(sa.String)) for n in range(3))
+    return sa.func.unnest(*arrays).table_valued(*names).render_derived(name="triples")
+
+
+def bind_triples(dialect: str, rows: Iterable[tuple[str, str, str]]) -> dict[str, object]:
+    """The parameters to bind for a `triples` table of `rows`."""
+    listed = list(rows)
+    if dialect == "sqlite":
+        return {"triples": json.dumps(listed)}
+    return {f"triples_{n}": [row[n] for row in listed] for n in range(3)}
+
+
+def _of_triples(
+    table: sa.Table, id_column: sa.ColumnElement[str], dialect: str
+) -> sa.ColumnElement[bool]:
+    """The rows of `table` whose (institution, `id_column`) is in the bound `triples`."""
+    t = triples(dialect)
+    return sa.tuple_(table.c.institution, id_column).in_(sa.select(t.c.institution, t.c.id))
+
+
+def deleted_of_triples(dialect: str) -> sa.Select[tuple[str, str]]:
+    """The (institution, id) of the deleted records among the bound `triples`."""
+    d = deleted
+    return sa.select(d.c.institution, d.c.id).where(_of_triples(d, d.c.id, dialect))
+
+
+def move_to_superseded(dialect: str) -> sa.Insert:
+    """Copy the deleted records of the bound `triples` to the superseded table (R-D6).
+
+    Each row is superseded by its triple's ``by``.
+    """
+    d, t = deleted, triples(dialect)
+    names = [c.name for c in d.columns]
+    rows = sa.select(*(d.c[n] for n in names), t.c.by).join_from(
+        t, d, sa.and_(d.c.institution == t.c.institution, d.c.id == t.c.id)
+    )
+    return sa.insert(superseded).from_select([*names, "superseded_by"], rows)
+
+
+def delete_fields_of_triples(dialect: str) -> sa.Delete:
+    """Delete the deleted records' field rows of the bound `triples`."""
+    f = deleted_field
+    return sa.delete(f).where(_of_triples(f, f.c.record_id, dialect))
+
+
+def delete_deleted_of_triples(dialect: str) -> sa.Delete:
+    """Delete the deleted records of the bound `triples`."""
+    return sa.delete(deleted).where(_of_triples(deleted, deleted.c.id, dialect))
+
+
+def superseded_of(dialect: str) -> sa.Select[*tuple[Any, ...]]:
+    """The superseded deletions of the ids bound as ``ids``, oldest first per id."""
+    s = superseded
+    return (
+        sa.select(*SUPERSEDED_COLUMNS)
+        .where(s.c.institution == INSTITUTION, member(dialect, s.c.id, "ids"))
+        .order_by(s.c.id, s.c.seq)
+    )
 
 
 def search(

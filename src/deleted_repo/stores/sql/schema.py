@@ -22,6 +22,7 @@ __all__ = [
     "located",
     "metadata",
     "restore_job",
+    "superseded",
 ]
 
 PREFIX = "deleted_repo_"
@@ -67,6 +68,11 @@ def _field_table(name: str) -> sa.Table:
     return table
 
 
+def _sequence() -> sa.Column[int]:
+    """An insertion-order key: the database numbers the rows as they are added."""
+    return sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+
+
 def _record_columns() -> list[sa.Column[Any]]:
     """The columns of a record, first in the tables of active and of deleted records."""
     return [
@@ -92,7 +98,7 @@ catalog_field = _field_table("catalog_field")
 event = sa.Table(
     PREFIX + "event",
     metadata,
-    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    _sequence(),
     sa.Column("institution", Text, nullable=False),
     sa.Column("id", Text, nullable=False),
     sa.Column("actor_kind", Text, nullable=False),
@@ -112,18 +118,22 @@ sa.Index(
 )
 sa.Index(f"ix_{PREFIX}event_actor_kind", event.c.institution, event.c.actor_kind, event.c.at)
 
-deleted = sa.Table(
-    PREFIX + "deleted",
-    metadata,
-    *_record_columns(),
-    sa.Column("role", Text, nullable=False),
-    sa.Column("origin_id", Text, nullable=False),
-    sa.Column("lineage", sa.JSON, nullable=False),
-    sa.Column("event_id", Text, nullable=False),
-    sa.Column("actor_kind", Text, nullable=False),
-    sa.Column("actor_id", Text, nullable=False),
-    sa.Column("deleted_at", Micros, nullable=False),
-)
+
+def _deleted_columns() -> list[sa.Column[Any]]:
+    """The columns of a deleted record: its record's, then its deletion's."""
+    return [
+        *_record_columns(),
+        sa.Column("role", Text, nullable=False),
+        sa.Column("origin_id", Text, nullable=False),
+        sa.Column("lineage", sa.JSON, nullable=False),
+        sa.Column("event_id", Text, nullable=False),
+        sa.Column("actor_kind", Text, nullable=False),
+        sa.Column("actor_id", Text, nullable=False),
+        sa.Column("deleted_at", Micros, nullable=False),
+    ]
+
+
+deleted = sa.Table(PREFIX + "deleted", metadata, *_deleted_columns())
 """The deleted records still in the repository, each with its event's header."""
 sa.Index(
     f"ix_{PREFIX}deleted_kind_time",
@@ -137,6 +147,17 @@ sa.Index(f"ix_{PREFIX}deleted_parent", deleted.c.institution, deleted.c.parent_i
 
 deleted_field = _field_table("deleted_field")
 """The indexed data fields of the deleted records: one row per record and field."""
+
+superseded = sa.Table(
+    PREFIX + "superseded",
+    metadata,
+    _sequence(),
+    *(sa.Column(c.name, c.type, nullable=c.nullable) for c in _deleted_columns()),
+    sa.Column("superseded_by", Text, nullable=False),
+)
+"""The deletions superseded when their id was deleted again (R-D6), in the order superseded
+(``seq``): each as the deleted table held it, with the event that superseded it."""
+sa.Index(f"ix_{PREFIX}superseded_id", superseded.c.institution, superseded.c.id, superseded.c.seq)
 
 restore_job = sa.Table(
     PREFIX + "restore_job",

@@ -112,6 +112,9 @@ class SqlStore:
     def create_schema(self) -> None:
         """Create the tables and indexes that do not exist yet (and, on PostgreSQL, the schema).
 
+        Run it once after upgrading from a version without the ``superseded`` table (R-D6):
+        it adds what is missing and leaves the tables there, and what they hold, alone.
+
         Raises:
             StorageError: the database refused.
         """

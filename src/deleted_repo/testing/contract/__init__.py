@@ -2,10 +2,11 @@
 
 `run_store_contract` runs the whole contract against a factory of stores. First come example
 checks of each port method's documented behaviour (`EXAMPLE_CHECKS`): search order and paging,
-missing ids, refused writes that change nothing, the last-event rule, institutions, and
-transactions. Then a hypothesis state machine drives the store through the ports with random
-writes (some refused, some inside transactions that fail midway) and compares every read with a
-plain model of what the ports promise.
+missing ids, refused writes that change nothing, the last-event rule, ids deleted again and
+the deletions they supersede (R-D6), institutions, and transactions. Then a hypothesis state
+machine drives the store through the ports with random writes (some refused, many deleting ids
+again, some inside transactions that fail midway) and compares every read with a plain model
+of what the ports promise.
 
 A host that writes its own adapter proves it with one call::
 
@@ -19,10 +20,10 @@ emptied tables). The contract writes in two institutions, ``"01HOME"`` and ``"02
 data are JSON values (strings without NUL characters). A broken promise raises `AssertionError`
 naming the method, its arguments, what was expected and what came back.
 
-The parts: `builders` (the values written), `checks_catalog`, `checks_deleted`, `checks_jobs`
-and `checks_transactions` (the example checks, by port), `model` (the plain model, written
-from the ports' docstrings and sharing no code with any store), `machine` (the state machine)
-and `runners`.
+The parts: `builders` (the values written), `checks_catalog`, `checks_deleted`,
+`checks_superseded`, `checks_jobs` and `checks_transactions` (the example checks, by port),
+`model` (the plain model, written from the ports' docstrings and sharing no code with any
+store), `machine` (the state machine) and `runners`.
 
 This package needs hypothesis (the ``hypothesis`` extra).
 """

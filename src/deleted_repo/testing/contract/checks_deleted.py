@@ -28,7 +28,6 @@ from .expect import by_id, fail, found, ids_of, paged, refused, same
 
 __all__ = [
     "deleted_add_events_refuses_a_recorded_event_id",
-    "deleted_add_events_refuses_an_already_deleted_member",
     "deleted_children_follow_the_snapshot_parent",
     "deleted_get_returns_members_as_recorded",
     "deleted_remove_refuses_a_missing_id",
@@ -73,25 +72,6 @@ def deleted_add_events_refuses_a_recorded_event_id(store: Store) -> None:
     same(dict(store.deleted.get(HOME, ["b4", "b5"])), {}, "the refused events' members")
     store.deleted.add_events([fresh])
     same(sorted(store.deleted.get(HOME, ["b2"])), ["b2"], "'e2' added after the refusal")
-
-
-def deleted_add_events_refuses_an_already_deleted_member(store: Store) -> None:
-    """DeletedStore.add_events refuses a member already deleted, or in two events; adds none."""
-    store.deleted.add_events([event("e1", [rec("bib", "b1")])])
-    clash = event("e2", [rec("bib", "x1"), rec("bib", "b1")])
-    with refused(IntegrityError, "add_events of an event with the deleted 'b1'"):
-        store.deleted.add_events([clash])
-    same(dict(store.deleted.get(HOME, ["x1"])), {}, "the refused event's member 'x1'")
-    same(store.deleted.get(HOME, ["b1"])["b1"].event_id, "e1", "'b1' still of event 'e1'")
-    shared = [event("e3", [rec("bib", "x2")]), event("e4", [rec("bib", "x2")])]
-    with refused(IntegrityError, "add_events of two events that both delete 'x2'"):
-        store.deleted.add_events(shared)
-    same(dict(store.deleted.get(HOME, ["x2"])), {}, "'x2' after the refusal")
-    same(
-        found(store, "bib", event_ids=frozenset(["e2", "e3", "e4"])),
-        [],
-        "find(event_ids=[e2, e3, e4]) after the refusals",
-    )
 
 
 def deleted_remove_refuses_a_missing_id(store: Store) -> None:

@@ -6,6 +6,7 @@ Each check takes an empty store; its docstring is the behaviour it checks.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 
@@ -15,13 +16,24 @@ from deleted_repo.ports import Store
 from deleted_repo.search import Window
 
 from .builders import AWAY, HOME, event, instant, job, rec, tree
-from .expect import Abort, by_id, fail, found, ids_of, refused, same
+from .expect import (
+    Abort,
+    accepted,
+    by_id,
+    fail,
+    found,
+    ids_of,
+    refused,
+    same,
+    superseded_of,
+)
 
 __all__ = [
     "institutions_are_isolated",
     "nested_transaction_joins_the_outer",
     "refused_write_leaves_the_transaction_usable",
     "transaction_commits_every_port",
+    "transaction_rolls_back_a_supersede",
     "transaction_rolls_back_every_port",
     "transaction_sees_its_own_writes",
 ]
@@ -203,3 +215,58 @@ def refused_write_leaves_the_transaction_usable(store: Store) -> None:
         with refused(IntegrityError, "jobs.add of 'j1' again in a transaction"):
             store.jobs.add(job("j1", instant(3)))
     _expect_written(store, True, "after a transaction with refused writes committed")
+
+
+def _deleted_reads(store: Store) -> dict[str, Any]:
+    """Every read of the deleted repository that a supersede of 'i1' or 'b1' changes."""
+    ids = ["b1", "h1", "i1", "x1"]
+    ana, everything = Actor.user("ana"), Window(start=None, end=None)
+    return {
+        "deleted.get": dict(store.deleted.get(HOME, ids)),
+        "deleted.superseded": superseded_of(store, ids),
+        "deleted.children(['h1', 'h9'])": by_id(store.deleted.children(HOME, ["h1", "h9"])),
+        "find(item)": found(store, "item"),
+        "find(bib)": found(store, "bib"),
+        "find(item) in 'e1'": found(store, "item", event_ids=frozenset(["e1"])),
+        "find(item) by ana": found(store, "item", actor=ana),
+        "find(item) by barcode 'B1'": found(store, "item", field=("barcode", "B1")),
+        "latest_event(ana)": store.deleted.latest_event(HOME, ana, everything),
+    }
+
+
+def transaction_rolls_back_a_supersede(store: Store) -> None:
+    """A transaction that fails after superseding puts each older deletion back exactly (R-D6).
+
+    The older record is found again, counts as remaining in its event, and is no longer
+    superseded; superseded deletions from before the transaction stay.
+    """
+    store.deleted.add_events([event("e0", [rec("item", "i1", "h0", barcode="B0")], at=instant(0))])
+    older = [rec("bib", "b1"), rec("holding", "h1", "b1"), rec("item", "i1", "h1", barcode="B1")]
+    with accepted("add_events of 'e1', deleting 'i1' again"):
+        store.deleted.add_events([event("e1", older, at=instant(1))])
+    before = _deleted_reads(store)
+    newer = event(
+        "e2",
+        [rec("item", "i1", "h9", barcode="B9"), rec("bib", "b1", title="again")],
+        actor=Actor.user("bo"),
+        at=instant(2),
+    )
+    try:
+        with store.transaction():
+            with accepted("add_events of 'e2', deleting 'i1' and 'b1' again, in a transaction"):
+                store.deleted.add_events([newer])
+            with store.transaction():
+                store.deleted.add_events([event("e3", [rec("item", "i1", "h1")], at=instant(3))])
+            store.deleted.remove(HOME, ["h1"])
+            raise Abort
+    except Abort:
+        pass
+    after = _deleted_reads(store)
+    for read, expected in before.items():
+        same(after[read], expected, f"{read} after a rolled-back supersede")
+    store.deleted.add_events([newer])
+    same(
+        [s.by for s in superseded_of(store, ["i1"])["i1"]],
+        ["e1", "e2"],
+        "deleted.superseded(['i1']) after the same supersede, committed",
+    )

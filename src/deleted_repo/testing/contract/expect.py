@@ -10,8 +10,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+from deleted_repo.errors import DeletedRepoError
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import DeletedRecord
+from deleted_repo.model import DeletedRecord, Superseded
 from deleted_repo.ports import Store
 from deleted_repo.search import Cursor, Query
 
@@ -19,6 +20,7 @@ from .builders import HOME
 
 __all__ = [
     "Abort",
+    "accepted",
     "by_id",
     "fail",
     "found",
@@ -27,6 +29,7 @@ __all__ = [
     "refused",
     "same",
     "same_in_order",
+    "superseded_of",
 ]
 
 
@@ -119,6 +122,35 @@ def refused(error: type[Exception], what: str) -> Iterator[None]:
             f"{what}: expected {error.__name__}, got {type(e).__name__}: {e}"
         ) from e
     fail(f"{what}: expected {error.__name__}, but it succeeded")
+
+
+@contextmanager
+def accepted(what: str) -> Iterator[None]:
+    """Check that the block raises none of our errors; `what` names the call made in it.
+
+    Raises:
+        AssertionError: the block raised a `deleted_repo.errors.DeletedRepoError`.
+    """
+    try:
+        yield
+    except DeletedRepoError as e:
+        raise AssertionError(f"{what}: expected it to succeed, got {type(e).__name__}: {e}") from e
+
+
+def superseded_of(
+    store: Store, ids: Sequence[str], *, institution: str = HOME
+) -> dict[str, list[Superseded]]:
+    """What `store` says `ids` were superseded by, as plain lists (R-D6).
+
+    Raises:
+        AssertionError: an entry came back with a naive deletion time.
+    """
+    got = {i: list(held) for i, held in store.deleted.superseded(institution, ids).items()}
+    for ident, held in got.items():
+        for s in held:
+            if s.entry.deleted_at.utcoffset() is None:
+                fail(f"deleted.superseded([{ident!r}]) came back with a naive deleted_at")
+    return got
 
 
 def found(

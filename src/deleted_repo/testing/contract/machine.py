@@ -1,6 +1,7 @@
 """The state machine: random port calls on a store, every read compared with the `Model`.
 
-Small pools of ids, times and labels make collisions, ties and refusals common.
+Small pools of ids, times and labels make collisions, ties and refusals common; deleted ids
+are often deleted again, so histories where ids come back (R-D6) are common too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
-from deleted_repo.model import ALMA, DeletedRecord, Record
+from deleted_repo.model import ALMA, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.ports import Store
 from deleted_repo.search import ById, ByRange, ByUser, Criteria, Query, Window
 from deleted_repo.testing.strategies import actors, catalogs
@@ -201,10 +202,40 @@ class StoreMachine(RuleBasedStateMachine):
             lambda: self.store.catalog.remove(institution, ids),
         )
 
+    def _again(
+        self, data: st.DataObject, institution: str, earlier: Sequence[DeletedRecord]
+    ) -> list[Record]:
+        """Records under one or two ids already deleted, with new data: they supersede (R-D6).
+
+        The ids are deleted in the model's `institution`, or by `earlier` events of the call.
+        """
+        held = {e.id: e.record for e in self.model.shelf(institution).deleted.values()}
+        held.update((e.id, e.record) for e in earlier if e.institution == institution)
+        if not held:
+            return []
+        ids = data.draw(
+            st.lists(st.sampled_from(sorted(held)), min_size=1, max_size=2, unique=True)
+        )
+        again = []
+        for ident in ids:
+            self.fresh += 1
+            old = held[ident]
+            kind, parent = (old.kind, old.parent_id) if _mostly(data) else ("bib", None)
+            fresh = {"title": f"again {self.fresh}"}
+            if data.draw(st.booleans()):
+                fresh["barcode"] = data.draw(st.sampled_from(_BARCODES))
+            again.append(Record(kind, ident, parent, fresh))
+        return again
+
     def _add_events(self, data: st.DataObject) -> None:
-        events = []
+        events: list[DeletionEvent] = []
         for _ in range(data.draw(st.sampled_from([1, 1, 1, 2]))):
+            institution = self._institution(data, lambda shelf: shelf.deleted)
             records = data.draw(_batches_of_records())
+            if _mostly(data):
+                again = self._again(data, institution, [m for e in events for m in e.members])
+                taken = {r.id for r in again}
+                records = [*again, *(r for r in records if r.id not in taken)]
             self.known.update(r.id for r in records)
             events.append(
                 event(
@@ -212,7 +243,7 @@ class StoreMachine(RuleBasedStateMachine):
                     records,
                     actor=data.draw(actors()),
                     at=data.draw(_TIMES),
-                    institution=data.draw(_INSTITUTIONS),
+                    institution=institution,
                 )
             )
         summary = [(e.institution, e.id, [m.id for m in e.members]) for e in events]
@@ -266,7 +297,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def add_events(self, data: st.DataObject) -> None:
-        """Record one or two events; refused on a recorded event id or deleted member."""
+        """Record one or two events, often deleting ids again; refused on a recorded event id."""
         self._add_events(data)
 
     @precondition(lambda self: self.model.shelf(HOME).deleted or self.model.shelf(AWAY).deleted)
@@ -312,9 +343,10 @@ class StoreMachine(RuleBasedStateMachine):
 
     @invariant()
     def check_every_record(self) -> None:
-        """Every id ever used is active or deleted exactly as the model says, everywhere."""
+        """Every id ever used is active, deleted or superseded exactly as the model says."""
         ids = sorted(self.known)
         for institution in (HOME, AWAY):
+            self._compare_superseded(institution, ids)
             same(
                 dict(self.store.catalog.get(institution, ids)),
                 self.model.catalog_get(institution, ids),
@@ -325,6 +357,27 @@ class StoreMachine(RuleBasedStateMachine):
                 self.model.deleted_get(institution, ids),
                 f"deleted.get({institution!r}, {ids})",
             )
+
+    def _compare_superseded(self, institution: str, ids: Sequence[str]) -> None:
+        got: dict[str, list[Superseded]] = {
+            i: list(held) for i, held in self.store.deleted.superseded(institution, ids).items()
+        }
+        expected = self.model.superseded(institution, ids)
+        what = f"deleted.superseded({institution!r}, {list(ids)})"
+        same(sorted(got), sorted(expected), f"{what} (ids)")
+        for ident, held in expected.items():
+            same([s.by for s in got[ident]], [s.by for s in held], f"{what}[{ident!r}] (by)")
+            same(got[ident], held, f"{what}[{ident!r}] (in full)")
+
+    @precondition(
+        lambda self: self.model.shelf(HOME).superseded or self.model.shelf(AWAY).superseded
+    )
+    @rule(data=st.data())
+    def superseded(self, data: st.DataObject) -> None:
+        """The superseded deletions of a few ids, mostly ids that have some (R-D6)."""
+        institution = self._institution(data, lambda shelf: shelf.superseded)
+        held = {s.entry.id for s in self.model.shelf(institution).superseded}
+        self._compare_superseded(institution, self._pick(data, held))
 
     @rule(data=st.data())
     def children(self, data: st.DataObject) -> None:

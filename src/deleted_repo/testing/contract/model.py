@@ -18,7 +18,7 @@ import attrs
 
 from deleted_repo.errors import DeletedRepoError, IntegrityError, RecordNotFoundError
 from deleted_repo.jobs import RestoreJob
-from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record
+from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
 __all__ = ["Model", "Shelf"]
@@ -85,21 +85,31 @@ class Shelf:
         deleted: the deleted records that remain, by id.
         events: every deletion event recorded, in the order they were added.
         jobs: the restore jobs, by id.
+        superseded: every deleted record superseded by a newer deletion of its id (R-D6), in
+            the order they were superseded.
     """
 
     catalog: dict[str, Record] = attrs.field(factory=dict)
     deleted: dict[str, DeletedRecord] = attrs.field(factory=dict)
     events: list[DeletionEvent] = attrs.field(factory=list)
     jobs: dict[str, RestoreJob] = attrs.field(factory=dict)
+    superseded: list[Superseded] = attrs.field(factory=list)
 
     def copy(self) -> Shelf:
         """A copy that later writes to this shelf do not change."""
-        return Shelf(dict(self.catalog), dict(self.deleted), list(self.events), dict(self.jobs))
+        return Shelf(
+            dict(self.catalog),
+            dict(self.deleted),
+            list(self.events),
+            dict(self.jobs),
+            list(self.superseded),
+        )
 
     def has_records(self, event: DeletionEvent) -> bool:
         """Whether a record `event` deleted is still deleted by it.
 
-        Not if it was restored or purged since, nor if it was deleted again, by another event.
+        Not if it was restored or purged since, nor if it was deleted again, by another event,
+        which superseded it.
         """
         return any(
             m.id in self.deleted and self.deleted[m.id].event_id == event.id for m in event.members
@@ -170,19 +180,21 @@ class Model:
     # DeletedStore
 
     def add_events(self, events: Sequence[DeletionEvent]) -> Refusal:
-        """`DeletedStore.add_events`: refused on a recorded event id, or a deleted member.
+        """`DeletedStore.add_events`: refused on a recorded event id; supersedes deleted members.
 
-        The events given earlier in the same call count as recorded: each is tried in turn on
-        a copy, kept only if every one of them succeeds.
+        The events given earlier in the same call count as recorded, and their members as
+        deleted: each is applied in turn on a copy, kept only if every one of them succeeds.
+        A member whose id is deleted supersedes that deleted record (R-D6).
         """
         trial = self.copy()
         for event in events:
             shelf = trial.shelf(event.institution)
-            recorded = any(e.id == event.id for e in shelf.events)
-            if recorded or any(m.id in shelf.deleted for m in event.members):
+            if any(e.id == event.id for e in shelf.events):
                 return IntegrityError
             shelf.events.append(event)
             for m in event.members:
+                if m.id in shelf.deleted:
+                    shelf.superseded.append(Superseded(entry=shelf.deleted[m.id], by=event.id))
                 shelf.deleted[m.id] = m
         self.shelves = trial.shelves
         return None
@@ -203,6 +215,15 @@ class Model:
         return [
             e for e in self.shelf(institution).deleted.values() if e.record.parent_id in parent_ids
         ]
+
+    def superseded(self, institution: str, ids: Collection[str]) -> dict[str, list[Superseded]]:
+        """`DeletedStore.superseded`: each id's superseded deletions, oldest first, if any.
+
+        Oldest first is the order they were superseded in: events apply in the order given.
+        """
+        held = self.shelf(institution).superseded
+        found = {i: [s for s in held if s.entry.id == i] for i in ids}
+        return {i: versions for i, versions in found.items() if versions}
 
     def find(
         self, query: Query, *, after: Cursor | None = None, limit: int | None = None

@@ -11,7 +11,13 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from deleted_repo.ports import Store
 
-from . import checks_catalog, checks_deleted, checks_jobs, checks_transactions
+from . import (
+    checks_catalog,
+    checks_deleted,
+    checks_jobs,
+    checks_superseded,
+    checks_transactions,
+)
 from .machine import StoreMachine
 
 __all__ = ["EXAMPLE_CHECKS", "run_example_checks", "run_state_machine", "run_store_contract"]
@@ -19,7 +25,13 @@ __all__ = ["EXAMPLE_CHECKS", "run_example_checks", "run_state_machine", "run_sto
 EXAMPLE_CHECKS: Mapping[str, Callable[[Store], None]] = MappingProxyType(
     {
         name: getattr(module, name)
-        for module in (checks_catalog, checks_deleted, checks_jobs, checks_transactions)
+        for module in (
+            checks_catalog,
+            checks_deleted,
+            checks_superseded,
+            checks_jobs,
+            checks_transactions,
+        )
         for name in module.__all__
     }
 )
@@ -52,12 +64,13 @@ def run_state_machine(
 ) -> None:
     """Drive stores from `make_store` with random port calls and compare every read with a model.
 
-    The writes are catalog adds and removes, events added one or two at a time, deleted records
-    removed, and restore jobs added, many of them refused (a duplicate id, an id in the wrong
-    state), in two institutions, some inside transactions that are nested or raise midway.
-    After each write every id's state is read back; the other steps read through every read
-    method (search with random filters, paging and cursors, the last event, children, fields,
-    jobs) and compare with the model.
+    The writes are catalog adds and removes, events added one or two at a time (often deleting
+    ids already deleted, which supersedes them), deleted records removed, and restore jobs
+    added, many of them refused (a duplicate id, an id in the wrong state), in two
+    institutions, some inside transactions that are nested or raise midway. After each write
+    every id's state, superseded deletions included, is read back; the other steps read
+    through every read method (search with random filters, paging and cursors, the last event,
+    children, fields, superseded deletions, jobs) and compare with the model.
 
     Args:
         make_store: returns a new, empty store; called once per example.
