@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from deleted_repo.errors import quote
 from deleted_repo.model import DeletedRecord, Policy, Record
 from deleted_repo.reads import CatalogReads
 
@@ -25,6 +26,7 @@ __all__ = [
     "UniqueClash",
     "active_again",
     "expired",
+    "other_event_ancestors",
     "unique_clashes",
     "unique_conflicts",
 ]
@@ -187,12 +189,33 @@ def unique_conflicts(
                 id=clash.id,
                 kind=by_id[clash.id].kind,
                 cause=ExclusionCause.UNIQUE_CONFLICT,
-                detail=f"{clash.field} {clash.value!r} is also held by {where} record "
+                detail=f"{clash.field} {quote(clash.value)} is also held by {where} record "
                 f"{clash.holder}",
                 related=clash.holder,
             )
         )
     return found
+
+
+def other_event_ancestors(
+    nodes: Mapping[str, tuple[str | None, str, bool]], ids: Iterable[str]
+) -> Iterator[tuple[str, str]]:
+    """Pair each of `ids` with its ancestors in `nodes` deleted in another event (R-P4).
+
+    `nodes` gives, per record of a plan, its parent id, its event and whether it is in the plan
+    in its own right (a target, or deleted with one). D-13: only ancestors in the plan for
+    others' sake count; one in it in its own right is restored anyway. Pairs come by id, each
+    record's ancestors nearest first.
+    """
+    for ident in sorted(ids):
+        parent, event, primary = nodes[ident]
+        if not primary:
+            continue
+        while parent is not None and parent in nodes:
+            above, above_event, above_primary = nodes[parent]
+            if not above_primary and above_event != event:
+                yield ident, parent
+            parent = above
 
 
 def _hashable(value: object) -> bool:

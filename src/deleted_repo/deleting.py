@@ -15,7 +15,7 @@ from datetime import datetime
 
 import attrs
 
-from deleted_repo.errors import HierarchyError, InvalidInputError, RecordNotFoundError
+from deleted_repo.errors import HierarchyError, InvalidInputError, RecordNotFoundError, quote
 from deleted_repo.inputs import check_actor, check_aware, check_ids
 from deleted_repo.model import (
     Actor,
@@ -261,7 +261,7 @@ def prepare_recording(
     listed = list(records)
     for r in listed:
         if not isinstance(r, Record):
-            raise InvalidInputError(f"not a Record: {r!r}", field="records", value=r)
+            raise InvalidInputError(f"not a Record: {quote(r)}", field="records", value=r)
     check_ids([r.id for r in listed], field="records")
     by_id = {r.id: r for r in listed}
     when = now() if at is None else check_aware(at, "at")
@@ -295,14 +295,14 @@ def prepare_recordings(
     """
     if isinstance(deletions, Deletion) or not isinstance(deletions, Iterable):
         raise InvalidInputError(
-            f"deletions must be a collection of Deletion, got {deletions!r}",
+            f"deletions must be a collection of Deletion, got {quote(deletions)}",
             field="deletions",
             value=deletions,
         )
     listed = list(deletions)
     for d in listed:
         if not isinstance(d, Deletion):
-            raise InvalidInputError(f"not a Deletion: {d!r}", field="deletions", value=d)
+            raise InvalidInputError(f"not a Deletion: {quote(d)}", field="deletions", value=d)
     read: list[datetime] = []
 
     def once() -> datetime:

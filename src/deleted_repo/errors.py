@@ -28,10 +28,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
-def _show(ids: Iterable[str], most: int = 5) -> str:
+def quote(value: object, most: int = 80) -> str:
+    """The `repr` of `value` for a message, cut to about `most` characters.
+
+    Messages never echo a whole input: a 10 MB argument gives a short message.
+    """
+    if isinstance(value, str) and len(value) > most:
+        return f"{value[:most]!r}... ({len(value)} characters)"
+    if isinstance(value, list | tuple | set | frozenset | dict) and len(value) > most:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    try:
+        shown = repr(value)
+    except Exception:  # a hostile __repr__ must not replace the error being reported
+        shown = f"<{type(value).__name__}>"
+    return shown if len(shown) <= most else f"{shown[:most]}... ({len(shown)} characters)"
+
+
+def show_ids(ids: Iterable[str], most: int = 5) -> str:
     """Render ids for a message: the first few, and how many more there are."""
     listed = list(ids)
-    shown = ", ".join(repr(i) for i in listed[:most])
+    shown = ", ".join(quote(i, 40) for i in listed[:most])
     extra = len(listed) - most
     return f"{shown} and {extra} more" if extra > 0 else shown
 
@@ -66,7 +82,7 @@ class UnknownKindError(InvalidInputError):
         self.kind = kind
         self.known = tuple(sorted(known))
         super().__init__(
-            f"unknown record kind {kind!r}; known kinds: {', '.join(self.known)}",
+            f"unknown record kind {quote(kind)}; known kinds: {', '.join(self.known)}",
             field="kind",
             value=kind,
         )
@@ -110,7 +126,7 @@ class RecordNotFoundError(NotFoundError):
         self.ids = tuple(ids)
         self.state = state
         suffix = f" ({detail})" if detail else ""
-        super().__init__(f"not {state}: {_show(self.ids)}{suffix}")
+        super().__init__(f"not {state}: {show_ids(self.ids)}{suffix}")
 
 
 class UnknownActorError(NotFoundError):
@@ -134,7 +150,7 @@ class RestoreJobNotFoundError(NotFoundError):
 
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
-        super().__init__(f"no restore job {job_id!r}")
+        super().__init__(f"no restore job {quote(job_id)}")
 
 
 class NotAuthorizedError(DeletedRepoError, PermissionError):
@@ -150,8 +166,8 @@ class NotAuthorizedError(DeletedRepoError, PermissionError):
         self.user_id = user_id
         self.institution = institution
         self.role = role
-        reason = detail or f"lacks the role {role!r} in institution {institution!r}"
-        super().__init__(f"user {user_id!r} {reason}")
+        reason = detail or f"lacks the role {quote(role)} in institution {quote(institution)}"
+        super().__init__(f"user {quote(user_id)} {reason}")
 
 
 class PlanningError(DeletedRepoError):
@@ -185,7 +201,7 @@ class ConflictError(PlanningError):
     def __init__(self, exclusions: Iterable[object]) -> None:
         self.exclusions = tuple(exclusions)
         ids = [getattr(e, "id", str(e)) for e in self.exclusions]
-        super().__init__(f"restore refused: {len(ids)} conflicting records: {_show(ids)}")
+        super().__init__(f"restore refused: {len(ids)} conflicting records: {show_ids(ids)}")
 
 
 class StalePlanError(PlanningError):
@@ -197,7 +213,7 @@ class StalePlanError(PlanningError):
 
     def __init__(self, ids: Iterable[str], detail: str) -> None:
         self.ids = tuple(ids)
-        super().__init__(f"the plan is stale: {detail}: {_show(self.ids)}")
+        super().__init__(f"the plan is stale: {detail}: {show_ids(self.ids)}")
 
 
 class StorageError(DeletedRepoError):

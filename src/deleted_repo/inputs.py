@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from deleted_repo.errors import InvalidInputError
+from deleted_repo.errors import InvalidInputError, quote, show_ids
 from deleted_repo.model import Actor
+from deleted_repo.validators import check_instant, check_text
 
 __all__ = [
     "check_actor",
@@ -30,31 +31,26 @@ T = TypeVar("T")
 
 
 def check_institution(institution: object) -> str:
-    """Return `institution` if it is a non-empty string."""
-    if not isinstance(institution, str) or not institution:
-        raise InvalidInputError(
-            f"institution must be a non-empty string, got {institution!r}",
-            field="institution",
-            value=institution,
-        )
-    return institution
+    """Return `institution` if it is a non-empty string a store can hold."""
+    return check_text(institution, "institution")
 
 
 def check_ids(ids: object, field: str = "ids") -> list[str]:
-    """Return `ids` as a list if it is a non-empty collection of distinct, non-empty strings."""
+    """Return `ids` as a list if it is a non-empty collection of distinct, storable ids."""
     if isinstance(ids, str) or not isinstance(ids, Iterable):
         raise InvalidInputError(
-            f"{field} must be a collection of ids, got {ids!r}", field=field, value=ids
+            f"{field} must be a collection of ids, got {quote(ids)}", field=field, value=ids
         )
     listed = list(ids)
     if not listed:
         raise InvalidInputError(f"{field} must not be empty", field=field, value=listed)
     for ident in listed:
-        if not isinstance(ident, str) or not ident:
-            raise InvalidInputError(f"not an id: {ident!r}", field=field, value=ident)
+        check_text(ident, field)
     if len(set(listed)) != len(listed):
         twice = sorted(i for i, n in Counter(listed).items() if n > 1)
-        raise InvalidInputError(f"ids given more than once: {twice}", field=field, value=twice)
+        raise InvalidInputError(
+            f"ids given more than once: {show_ids(twice)}", field=field, value=twice[:5]
+        )
     return listed
 
 
@@ -62,18 +58,14 @@ def check_actor(actor: object) -> Actor:
     """Return `actor` if it is an `Actor`."""
     if not isinstance(actor, Actor):
         raise InvalidInputError(
-            f"actor must be an Actor, got {actor!r}", field="actor", value=actor
+            f"actor must be an Actor, got {quote(actor)}", field="actor", value=actor
         )
     return actor
 
 
 def check_aware(value: object, field: str) -> datetime:
-    """Return `value` if it is a timezone-aware datetime."""
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidInputError(
-            f"{field} must be a timezone-aware datetime, got {value!r}", field=field, value=value
-        )
-    return value
+    """Return `value` if it is a timezone-aware datetime that exists in UTC."""
+    return check_instant(value, field)
 
 
 def check_limit(limit: object, *, most: int | None = None) -> int:
@@ -86,7 +78,7 @@ def check_limit(limit: object, *, most: int | None = None) -> int:
     ):
         wanted = "a positive integer" if most is None else f"from 1 to {most}"
         raise InvalidInputError(
-            f"limit must be {wanted}, got {limit!r}", field="limit", value=limit
+            f"limit must be {wanted}, got {quote(limit)}", field="limit", value=limit
         )
     return limit
 
@@ -98,7 +90,7 @@ def check_choice(cls: type[E], value: object, field: str) -> E:
     except ValueError:
         choices = ", ".join(repr(m.value) for m in cls)
         raise InvalidInputError(
-            f"{field} must be one of {choices}, got {value!r}", field=field, value=value
+            f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value
         ) from None
 
 
@@ -106,6 +98,6 @@ def check_instance(value: object, cls: type[T], field: str) -> T:
     """Return `value` if it is an instance of `cls` (a bool is no int)."""
     if not isinstance(value, cls) or (cls is int and isinstance(value, bool)):
         raise InvalidInputError(
-            f"{field} must be of type {cls.__name__}, got {value!r}", field=field, value=value
+            f"{field} must be of type {cls.__name__}, got {quote(value)}", field=field, value=value
         )
     return value

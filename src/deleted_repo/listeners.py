@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from deleted_repo.errors import InvalidInputError
+from deleted_repo.errors import InvalidInputError, quote
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.model import Record
 from deleted_repo.results import ListenerFailure
@@ -32,7 +32,7 @@ class Listeners:
         """
         if not callable(listener):
             raise InvalidInputError(
-                f"a listener must be callable, got {listener!r}", field="listener"
+                f"a listener must be callable, got {quote(listener)}", field="listener"
             )
         self._listeners.append(listener)
 

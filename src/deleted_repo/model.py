@@ -9,7 +9,7 @@ import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -18,7 +18,9 @@ from deleted_repo.errors import (
     InvalidInputError,
     NotAuthorizedError,
     UnknownKindError,
+    quote,
 )
+from deleted_repo.validators import check_data, check_duration, check_instant, check_text
 
 __all__ = [
     "ALMA",
@@ -41,13 +43,11 @@ __all__ = [
 ]
 
 
+E = TypeVar("E", bound=enum.Enum)
+
+
 def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError(
-            f"{attribute.name} must be a non-empty string, got {value!r}",
-            field=attribute.name,
-            value=value,
-        )
+    check_text(value, attribute.name)
 
 
 def _optional_non_empty(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -56,23 +56,35 @@ def _optional_non_empty(instance: object, attribute: attrs.Attribute[Any], value
 
 
 def _aware(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidInputError(
-            f"{attribute.name} must be a timezone-aware datetime, got {value!r}",
-            field=attribute.name,
-            value=value,
-        )
+    check_instant(value, attribute.name)
 
 
 def _data(value: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidInputError(f"data must be a mapping, got {value!r}", field="data", value=value)
-    return dict(value)
+    return check_data(value)
 
 
-def _collection(value: object) -> Iterable[Any]:
+def _names(value: object, field: str) -> frozenset[str]:
+    """The frozenset of the storable, non-empty strings of the collection `value`."""
+    return frozenset(check_text(v, field) for v in _collection(value, field))
+
+
+def _parents(value: Iterable[str]) -> frozenset[str]:
+    return _names(value, "parents")
+
+
+def _roles(value: Iterable[str]) -> frozenset[str]:
+    return _names(value, "roles")
+
+
+def _title_fields(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(check_text(f, "title_fields") for f in _collection(value, "title_fields"))
+
+
+def _collection(value: object, field: str | None = None) -> Iterable[Any]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidInputError(f"expected a collection, got {value!r}", value=value)
+        raise InvalidInputError(
+            f"{field or 'value'} must be a collection, got {quote(value)}", field=field, value=value
+        )
     return value
 
 
@@ -84,19 +96,15 @@ def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
 
 def _dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidInputError(f"expected a mapping, got {value!r}", value=value)
+        raise InvalidInputError(f"expected a mapping, got {quote(value)}", value=value)
     return dict(value)
-
-
-def _frozenset(value: Iterable[Any]) -> frozenset[Any]:
-    return frozenset(_collection(value))
 
 
 def _instance_of(cls: type) -> Any:
     def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, cls):
             raise InvalidInputError(
-                f"{attribute.name} must be a {cls.__name__}, got {value!r}",
+                f"{attribute.name} must be a {cls.__name__}, got {quote(value)}",
                 field=attribute.name,
                 value=value,
             )
@@ -107,7 +115,7 @@ def _instance_of(cls: type) -> Any:
 def _id_tuple(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise InvalidInputError(
-            f"expected a collection of ids, got the string {value!r}", field="ids", value=value
+            f"expected a collection of ids, got the string {quote(value)}", field="ids", value=value
         )
     return tuple(value)
 
@@ -143,15 +151,15 @@ class KindSpec:
     """
 
     name: str = attrs.field(validator=_non_empty)
-    parents: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
+    parents: frozenset[str] = attrs.field(default=frozenset(), converter=_parents)
     top_level: bool = attrs.field(default=True, validator=_instance_of(bool))
     label: str = ""
     id_label: str = "ID"
-    title_fields: tuple[str, ...] = attrs.field(default=("title", "label"), converter=_tuple)
+    title_fields: tuple[str, ...] = attrs.field(default=("title", "label"), converter=_title_fields)
 
     def __attrs_post_init__(self) -> None:
         if not self.parents and not self.top_level:
-            raise HierarchyError(f"kind {self.name!r} has no parent kind and is not top-level")
+            raise HierarchyError(f"kind {quote(self.name)} has no parent kind and is not top-level")
 
 
 @attrs.frozen
@@ -171,12 +179,16 @@ class Hierarchy:
             raise HierarchyError("a hierarchy needs at least one kind")
         for name, spec in self.kinds.items():
             if not isinstance(spec, KindSpec):
-                raise HierarchyError(f"kind {name!r} is declared by {spec!r}, not a KindSpec")
+                raise HierarchyError(
+                    f"kind {quote(name)} is declared by {quote(spec)}, not a KindSpec"
+                )
             if name != spec.name:
-                raise HierarchyError(f"kind {spec.name!r} is filed under {name!r}")
+                raise HierarchyError(f"kind {quote(spec.name)} is filed under {quote(name)}")
             unknown = spec.parents - self.kinds.keys()
             if unknown:
-                raise HierarchyError(f"kind {name!r} names unknown parent kinds {sorted(unknown)}")
+                raise HierarchyError(
+                    f"kind {quote(name)} names unknown parent kinds {sorted(unknown)}"
+                )
         if not any(spec.top_level for spec in self.kinds.values()):
             raise HierarchyError("a hierarchy needs at least one top-level kind")
 
@@ -199,13 +211,14 @@ class Hierarchy:
         """
         specs = {}
         for name, parent in _dict(parents).items():
+            check_text(name, "kind")
             if parent is None:
                 options: list[str | None] = [None]
             elif isinstance(parent, str):
                 options = [parent]
             else:
-                options = list(_collection(parent))
-            kinds = frozenset(k for k in options if k is not None)
+                options = list(_collection(parent, f"parents of {name}"))
+            kinds = frozenset(check_text(k, f"parents of {name}") for k in options if k is not None)
             specs[name] = KindSpec(name=name, parents=kinds, top_level=None in options or not kinds)
         return cls(specs)
 
@@ -231,14 +244,16 @@ class Hierarchy:
         if parent_kind is None:
             if record.parent_id is not None:
                 raise HierarchyError(
-                    f"record {record.id!r} names parent {record.parent_id!r}, which does not exist"
+                    f"record {quote(record.id)} names parent {quote(record.parent_id)}, "
+                    "which does not exist"
                 )
             if not spec.top_level:
-                raise HierarchyError(f"{record.kind} {record.id!r} needs a parent")
+                raise HierarchyError(f"{record.kind} {quote(record.id)} needs a parent")
         elif parent_kind not in spec.parents:
             raise HierarchyError(
-                f"{record.kind} {record.id!r} cannot stand under a {parent_kind} "
-                f"({record.parent_id!r}); allowed parent kinds: {sorted(spec.parents) or 'none'}"
+                f"{record.kind} {quote(record.id)} cannot stand under a {parent_kind} "
+                f"({quote(record.parent_id)}); "
+                f"allowed parent kinds: {sorted(spec.parents) or 'none'}"
             )
 
 
@@ -443,7 +458,7 @@ class DeletionEvent:
             member = by_id.get(origin)
             if member is None or member.role is not MemberRole.ORIGIN:
                 raise InvalidInputError(
-                    f"origin {origin!r} is not a member of the event with the origin role",
+                    f"origin {quote(origin)} is not a member of the event with the origin role",
                     field="origins",
                     value=origin,
                 )
@@ -455,7 +470,7 @@ class DeletionEvent:
                 self.at,
             ):
                 raise InvalidInputError(
-                    f"member {m.id!r} disagrees with its event's header", field="members"
+                    f"member {quote(m.id)} disagrees with its event's header", field="members"
                 )
 
 
@@ -477,52 +492,57 @@ class ConflictPolicy(enum.Enum):
     """Refuse the whole plan."""
 
 
-def _positive_delta(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
+def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_duration(value, attribute.name)
+
+
+def _retention(value: Mapping[str, timedelta]) -> dict[str, timedelta]:
+    return {
+        check_text(kind, "retention"): check_duration(keep, f"retention of {kind}")
+        for kind, keep in _dict(value).items()
+    }
+
+
+def _fields(value: Mapping[str, Iterable[str]], field: str) -> dict[str, tuple[str, ...]]:
+    """Per kind, the tuple of its data field names, in order, each once."""
+    found = {}
+    for kind, names in _dict(value).items():
+        where = f"{field} of {check_text(kind, field)}"
+        found[kind] = tuple(dict.fromkeys(check_text(n, where) for n in _collection(names, where)))
+    return found
+
+
+def _unique_fields(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    return _fields(value, "unique_fields")
+
+
+def _searchable_fields(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    return _fields(value, "searchable_fields")
+
+
+def _choice(cls: type[E], value: object, field: str) -> E:
+    """The member of the enum `cls` that `value` is or names."""
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in cls)
         raise InvalidInputError(
-            f"{attribute.name} must be a positive timedelta, got {value!r}", field=attribute.name
-        )
-
-
-def _retention(
-    _instance: object, attribute: attrs.Attribute[Any], value: Mapping[str, Any]
-) -> None:
-    for kind, delta in value.items():
-        if not isinstance(delta, timedelta) or delta <= timedelta(0):
-            raise InvalidInputError(
-                f"retention of {kind!r} must be a positive timedelta, got {delta!r}",
-                field=attribute.name,
-            )
-
-
-def _fields(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    return {kind: _tuple(fields) for kind, fields in _dict(value).items()}
-
-
-def _not_a_choice(cls: type[enum.Enum], value: object) -> InvalidInputError:
-    return InvalidInputError(
-        f"expected one of {[m.value for m in cls]}, got {value!r}", value=value
-    )
+            f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value
+        ) from None
 
 
 def _ancestor_policy(value: object) -> AncestorPolicy:
-    try:
-        return AncestorPolicy(value)
-    except ValueError:
-        raise _not_a_choice(AncestorPolicy, value) from None
+    return _choice(AncestorPolicy, value, "ancestors_from_other_events")
 
 
 def _conflict_policy(value: object) -> ConflictPolicy:
-    try:
-        return ConflictPolicy(value)
-    except ValueError:
-        raise _not_a_choice(ConflictPolicy, value) from None
+    return _choice(ConflictPolicy, value, "on_conflict")
 
 
 def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidInputError(
-            f"{attribute.name} must be a positive integer, got {value!r}", field=attribute.name
+            f"{attribute.name} must be a positive integer, got {quote(value)}", field=attribute.name
         )
 
 
@@ -545,23 +565,24 @@ class Policy:
 
     DEFAULT_RETENTION: ClassVar[Mapping[str, timedelta]] = {"file": timedelta(days=90)}
 
-    search_window: timedelta = attrs.field(default=timedelta(days=365), validator=_positive_delta)
+    search_window: timedelta = attrs.field(default=timedelta(days=365), validator=_duration)
     retention: Mapping[str, timedelta] = attrs.field(
-        factory=lambda: dict(Policy.DEFAULT_RETENTION), converter=_dict, validator=_retention
+        factory=lambda: dict(Policy.DEFAULT_RETENTION), converter=_retention
     )
     max_records_per_job: int = attrs.field(default=5000, validator=_positive_int)
     ancestors_from_other_events: AncestorPolicy = attrs.field(
-        default=AncestorPolicy.INCLUDE, converter=_ancestor_policy
+        default=AncestorPolicy.INCLUDE,
+        converter=_ancestor_policy,
     )
     on_conflict: ConflictPolicy = attrs.field(
         default=ConflictPolicy.EXCLUDE, converter=_conflict_policy
     )
     restore_role: str = attrs.field(default="Repository Manager", validator=_non_empty)
     unique_fields: Mapping[str, tuple[str, ...]] = attrs.field(
-        factory=lambda: {"item": ("barcode",)}, converter=_fields
+        factory=lambda: {"item": ("barcode",)}, converter=_unique_fields
     )
     searchable_fields: Mapping[str, tuple[str, ...]] = attrs.field(
-        factory=lambda: {"item": ("barcode",)}, converter=_fields
+        factory=lambda: {"item": ("barcode",)}, converter=_searchable_fields
     )
 
     def authorize(self, requester: Requester) -> str:
@@ -575,7 +596,7 @@ class Policy:
         """
         if not isinstance(requester, Requester):
             raise InvalidInputError(
-                f"requester must be of type Requester, got {requester!r}",
+                f"requester must be of type Requester, got {quote(requester)}",
                 field="requester",
                 value=requester,
             )
@@ -626,7 +647,7 @@ class Requester:
 
     user_id: str = attrs.field(validator=_non_empty)
     institution: str = attrs.field(validator=_non_empty)
-    roles: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset)
+    roles: frozenset[str] = attrs.field(factory=frozenset, converter=_roles)
 
 
 def count_kinds(kinds: Iterable[str]) -> dict[str, int]:

@@ -20,9 +20,10 @@ from deleted_repo.checks import (
     ExclusionCause,
     active_again,
     expired,
+    other_event_ancestors,
     unique_conflicts,
 )
-from deleted_repo.errors import CapExceededError, ConflictError, InvalidPlanError
+from deleted_repo.errors import CapExceededError, ConflictError, InvalidPlanError, quote
 from deleted_repo.model import (
     AncestorPolicy,
     ConflictPolicy,
@@ -162,7 +163,7 @@ class RestorePlan:
             parent = p.record.parent_id
             if parent in planned and parent not in seen:
                 raise InvalidPlanError(
-                    f"record {p.id!r} comes before its parent {parent!r}",
+                    f"record {quote(p.id)} comes before its parent {quote(parent)}",
                     field="records",
                     value=p.id,
                 )
@@ -176,7 +177,7 @@ class RestorePlan:
             if not p.reasons or not all(_backed(p, r, by_id) for r in p.reasons):
                 shown = [str(r) for r in p.reasons]
                 raise InvalidPlanError(
-                    f"record {p.id!r} has no reason this plan backs: {shown}",
+                    f"record {quote(p.id)} has no reason this plan backs: {shown}",
                     field="records",
                     value=p.id,
                 )
@@ -389,22 +390,13 @@ class _Closure:
                 waiting[parent].append(c)
         return waiting
 
-    def _other_events(self, ids: Iterable[str]) -> Iterator[tuple[str, str]]:
-        """Pair each record of `ids` with its ancestors of another event, nearest first.
-
-        Only ancestors in the plan for others' sake count. D-13: an ancestor that is itself
-        a target or deleted with one is restored in its own right, so it does not count.
-        """
-        for ident in sorted(ids):
-            start = self.found[ident]
-            if not start.primary:
-                continue
-            parent = start.entry.record.parent_id
-            while parent is not None and parent in ids:
-                above = self.found[parent]
-                if not above.primary and above.entry.event_id != start.entry.event_id:
-                    yield ident, parent
-                parent = above.entry.record.parent_id
+    def _other_events(self, ids: Collection[str]) -> Iterator[tuple[str, str]]:
+        """Pair each record of `ids` with its ancestors of another event, nearest first."""
+        nodes = {}
+        for i in ids:
+            c = self.found[i]
+            nodes[i] = (c.entry.record.parent_id, c.entry.event_id, c.primary)
+        return other_event_ancestors(nodes, ids)
 
     def _check_other_events(self) -> None:
         """Under the ``block`` policy, exclude records needing an ancestor of another event."""

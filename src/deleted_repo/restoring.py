@@ -13,10 +13,16 @@ from datetime import datetime
 
 import attrs
 
-from deleted_repo.checks import ExclusionCause, active_again, expired, unique_conflicts
+from deleted_repo.checks import (
+    ExclusionCause,
+    active_again,
+    expired,
+    other_event_ancestors,
+    unique_conflicts,
+)
 from deleted_repo.errors import InvalidPlanError, StalePlanError, UnknownActorError
 from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
-from deleted_repo.model import DeletedRecord, Hierarchy, Policy, count_kinds
+from deleted_repo.model import AncestorPolicy, DeletedRecord, Hierarchy, Policy, count_kinds
 from deleted_repo.planner import PlannedRecord, ReasonKind, RestorePlan
 from deleted_repo.reads import StateReader
 from deleted_repo.search import query_for
@@ -67,6 +73,7 @@ def check_fresh(  # noqa: PLR0917 (one call, from the facade)
     """
     institution = plan.institution
     ids = [p.id for p in planned]
+    _check_policy(plan, ids, policy)
     targets = {p.id for p in planned if any(r.kind is ReasonKind.TARGET for r in p.reasons)}
     found = _found_targets(plan, targets, state=state, hierarchy=hierarchy, policy=policy, now=now)
     # The search has read the targets it finds: read only the other records.
@@ -95,6 +102,32 @@ def check_fresh(  # noqa: PLR0917 (one call, from the facade)
     if waiting:
         raise StalePlanError(
             waiting, "their parents are not active yet; run the earlier batches first"
+        )
+
+
+def _check_policy(plan: RestorePlan, ids: Sequence[str], policy: Policy) -> None:
+    """Refuse a batch the repository's policy would not have planned (R-P4).
+
+    Under ``block``, a record needing an ancestor deleted in another event is refused, whatever
+    the policy the plan was made under, or if it was written by hand.
+    """
+    if policy.ancestors_from_other_events is not AncestorPolicy.BLOCK:
+        return
+    nodes = {
+        p.id: (
+            p.record.parent_id,
+            p.event_id,
+            any(r.kind is not ReasonKind.ANCESTOR for r in p.reasons),
+        )
+        for p in plan.records
+    }
+    inside = set(ids)
+    blocked = sorted({i for i, _ in other_event_ancestors(nodes, nodes) if i in inside})
+    if blocked:
+        raise StalePlanError(
+            blocked,
+            "the policy blocks restoring records whose ancestor was deleted in another event; "
+            "plan again",
         )
 
 

@@ -13,12 +13,12 @@ import binascii
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, get_args
 
 import attrs
 
-from deleted_repo.errors import InvalidInputError, InvalidRangeError, UnknownActorError
+from deleted_repo.errors import InvalidInputError, InvalidRangeError, UnknownActorError, quote
 from deleted_repo.model import (
     Actor,
     ActorKind,
@@ -208,7 +208,10 @@ def window_for(
     """
     if start is not None and end is not None and start > end:
         raise InvalidRangeError(start, end)
-    earliest = now - policy.search_window
+    try:
+        earliest = now - policy.search_window
+    except OverflowError:  # a window reaching before year 1 sees everything
+        earliest = datetime.min.replace(tzinfo=UTC)
     if start is None:
         return Window(start=earliest, end=end)
     return Window(start=max(start, earliest), end=end, clipped=start < earliest)
@@ -229,7 +232,7 @@ def resolve(
     """
     if not isinstance(criteria, CRITERIA):
         raise InvalidInputError(
-            f"not a search criterion: {criteria!r}", field="criteria", value=criteria
+            f"not a search criterion: {quote(criteria)}", field="criteria", value=criteria
         )
     hierarchy.spec(criteria.kind)  # D-7: every criterion finds only its own kind
     base = Query(institution=institution, kind=criteria.kind)
@@ -239,7 +242,8 @@ def resolve(
         case ByField(field=name, value=value):
             if name not in policy.searchable_fields.get(criteria.kind, ()):
                 raise InvalidInputError(
-                    f"field {name!r} is not searchable for kind {criteria.kind!r}; searchable: "
+                    f"field {quote(name)} is not searchable for kind {quote(criteria.kind)}; "
+                    "searchable: "
                     f"{list(policy.searchable_fields.get(criteria.kind, ())) or 'none'}",
                     field="field",
                     value=name,
@@ -453,7 +457,7 @@ class PageCursor:
         except (ValueError, TypeError, KeyError, IndexError, binascii.Error) as e:
             shown = text[:40] + "..." if isinstance(text, str) and len(text) > 40 else text
             raise InvalidInputError(
-                f"not a search cursor: {shown!r}", field="cursor", value=shown
+                f"not a search cursor: {quote(shown)}", field="cursor", value=shown
             ) from e
         if cursor.search != cls.digest(criteria):
             raise InvalidInputError(

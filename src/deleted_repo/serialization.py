@@ -22,7 +22,7 @@ from typing import Any, TypeVar, get_args, get_origin
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
-from deleted_repo.errors import DeletedRepoError, InvalidInputError
+from deleted_repo.errors import DeletedRepoError, InvalidInputError, quote
 from deleted_repo.search import Criteria
 
 __all__ = ["configure_converter", "from_json", "make_converter", "to_json"]
@@ -63,7 +63,7 @@ def _is_frozenset(cls: Any) -> bool:
 
 def _strict_scalar(value: Any, cls: type) -> Any:
     if not isinstance(value, cls) or (cls is int and isinstance(value, bool)):
-        raise InvalidInputError(f"expected a {cls.__name__}, got {value!r}", value=value)
+        raise InvalidInputError(f"expected a {cls.__name__}, got {quote(value)}", value=value)
     return value
 
 
@@ -76,7 +76,7 @@ def _is_collection(cls: Any) -> bool:
 
 def _structure_collection(converter: cattrs.Converter, value: Any, cls: Any) -> Any:
     if not isinstance(value, list | tuple | set | frozenset):
-        raise InvalidInputError(f"expected a list, got {value!r}", value=value)
+        raise InvalidInputError(f"expected a list, got {quote(value)}", value=value)
     item = get_args(cls)[0]
     return get_origin(cls)(converter.structure(v, item) for v in value)
 
@@ -94,7 +94,7 @@ def _tag_member(converter: cattrs.Converter, cls: type) -> None:
         if isinstance(value, Mapping) and "by" in value:
             value = dict(value)
             if value.pop("by") != tag:
-                raise InvalidInputError(f"not a {tag}: {value!r}", field="by", value=value)
+                raise InvalidInputError(f"not a {tag}: {quote(value)}", field="by", value=value)
         return structure(value, target)
 
     converter.register_unstructure_hook(cls, unstructure_tagged)
@@ -133,12 +133,15 @@ def from_json(text: str | bytes, cls: type[T], converter: cattrs.Converter | Non
         return (converter or _DEFAULT).structure(json.loads(text), cls)
     except DeletedRepoError:
         raise
+    except RecursionError as e:
+        raise InvalidInputError("the JSON is nested too deeply to read", field="json") from e
     except (ValueError, TypeError, KeyError, AttributeError, cattrs.BaseValidationError) as e:
         cause = _first_domain_error(e)
         if cause is not None:
             raise cause from e
         name = getattr(cls, "__name__", repr(cls))
-        raise InvalidInputError(f"not a valid {name}: {e}", field="json") from e
+        detail = str(e) if len(str(e)) <= 200 else f"{str(e)[:200]}..."
+        raise InvalidInputError(f"not a valid {name}: {detail}", field="json") from e
 
 
 def _first_domain_error(error: BaseException) -> DeletedRepoError | None:

@@ -20,6 +20,7 @@ from deleted_repo.errors import (
     RecordNotFoundError,
     RestoreJobNotFoundError,
     StalePlanError,
+    quote,
 )
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.listeners import Listener, Listeners
@@ -53,7 +54,7 @@ Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware."""
 
 MAX_PAGE = 10_000
-"""The most hits one page of a search may hold."""
+"""The most hits (or jobs) one page of a search (or of the job list) may hold."""
 
 
 def _new_id() -> str:
@@ -358,7 +359,7 @@ class DeletedRepository:
                 requester.user_id,
                 institution,
                 self.policy.restore_role,
-                detail=f"cannot restore a plan of institution {plan.institution!r}",
+                detail=f"cannot restore a plan of institution {quote(plan.institution)}",
             )
         # D-20: a plan restoring nothing runs one empty job, to record its exclusions (R-E3).
         numbers = range(1, max(len(plan.batches), 1) + 1) if batch is None else [batch]
@@ -399,7 +400,7 @@ class DeletedRepository:
 
         Raises:
             NotAuthorizedError: the requester lacks the restore role.
-            InvalidInputError: a malformed limit.
+            InvalidInputError: a limit that is not from 1 to 10,000.
             RestoreJobNotFoundError: `after` names no recorded job.
         """
         institution = self._authorize(requester)
@@ -408,7 +409,7 @@ class DeletedRepository:
             if self.jobs.get(institution, after) is None:
                 raise RestoreJobNotFoundError(after)
         if limit is not None:
-            inputs.check_limit(limit)
+            inputs.check_limit(limit, most=MAX_PAGE)
         return self.jobs.list(institution, after=after, limit=limit)
 
     def restore_job(self, job_id: str, *, requester: Requester) -> RestoreJob:

@@ -1,15 +1,12 @@
 """Store factories for the contract and differential tests: SQLite and PostgreSQL.
 
 Each factory returns an empty store on every call, as `run_store_contract` requires. PostgreSQL
-runs in a schema of its own, made for the test session and dropped after it; set
-``DELETED_REPO_POSTGRES_URL`` to use it, and ``DELETED_REPO_REQUIRE_POSTGRES=1`` to fail rather
-than skip when it cannot be reached.
+runs in a schema of the session's own from the `tests.postgres` plugin, which says when it runs,
+skips or fails.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,9 +19,6 @@ from sqlalchemy.pool import StaticPool
 from deleted_repo.stores.sql import SqlStore, metadata
 
 StoreFactory = Callable[[], SqlStore]
-
-POSTGRES_URL = "DELETED_REPO_POSTGRES_URL"
-REQUIRE_POSTGRES = "DELETED_REPO_REQUIRE_POSTGRES"
 
 
 def scaled(divisor: int) -> int:
@@ -70,39 +64,6 @@ def sqlite_memory_stores() -> Iterator[StoreFactory]:
     )
     yield _factory(engine)
     engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def postgres_engine() -> Iterator[Engine]:
-    """An engine on the PostgreSQL server of ``DELETED_REPO_POSTGRES_URL``."""
-    required = os.environ.get(REQUIRE_POSTGRES) == "1"
-    url = os.environ.get(POSTGRES_URL)
-    if not url:
-        message = f"{POSTGRES_URL} is not set; PostgreSQL tests need a server"
-        if required:
-            pytest.fail(f"{message} ({REQUIRE_POSTGRES}=1)")
-        pytest.skip(message)
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.SQLAlchemyError as e:
-        engine.dispose()
-        message = f"PostgreSQL at {POSTGRES_URL} cannot be reached: {e}"
-        if required:
-            pytest.fail(f"{message} ({REQUIRE_POSTGRES}=1)")
-        pytest.skip(message)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def postgres_schema(postgres_engine: Engine) -> Iterator[str]:
-    """A schema of this test session's own, dropped with all it holds at the end."""
-    schema = f"deleted_repo_test_{secrets.token_hex(4)}"
-    yield schema
-    with postgres_engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture

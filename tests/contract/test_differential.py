@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import ClassVar, TypeVar
 
 import pytest
@@ -41,7 +41,6 @@ from deleted_repo import (
     EmptiedParents,
     Policy,
     Record,
-    Requester,
     RestorePlan,
     SearchPage,
     to_json,
@@ -49,31 +48,19 @@ from deleted_repo import (
 from deleted_repo.ports import Store
 from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.testing.strategies import actors, catalogs
+from tests.support import INSTITUTION, OTHER, Clock, counter, manager_of, repository
 
 from .conftest import StoreFactory, scaled
 
 T = TypeVar("T")
 
-INSTITUTIONS = ("01UNI", "02OTH")
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+INSTITUTIONS = (INSTITUTION, OTHER)
 # A cap of three records per job makes batches and refused plans common (R-P8).
 POLICY = Policy(max_records_per_job=3)
 KINDS = ["bib", "bib", "holding", "item", "item", "portfolio", "representation", "file"]
 USERS = ["ana", "bo", "cy", "zed"]
 JOBS = ["J1", "J2", "J9"]
 MAX_PAGES = 30
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _manager(institution: str) -> Requester:
-    return Requester(user_id="manager", institution=institution, roles={"Repository Manager"})
 
 
 def _outcome(value: object) -> str:
@@ -91,15 +78,15 @@ class Agreement(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clock = _Clock()
+        self.clock = Clock()
         self.repos: dict[str, DeletedRepository] = {}
         for name, make in type(self).factories:
             store = make()
-            self.repos[name] = DeletedRepository(
+            self.repos[name] = repository(
                 store,
                 clock=self.clock,
                 policy=POLICY,
-                new_id=map("id-{:04d}".format, itertools.count(1)).__next__,
+                new_id=counter("id"),
             )
         self.reference = next(iter(self.repos.values()))
         self.ids: dict[str, set[str]] = {i: set() for i in INSTITUTIONS}
@@ -245,7 +232,7 @@ class Agreement(RuleBasedStateMachine):
     @rule(institution=st.sampled_from(INSTITUTIONS))
     def purge(self, institution: str) -> None:
         """Purge what is past its retention (R-R1)."""
-        self._each("purge", lambda _, repo: repo.purge(requester=_manager(institution)))
+        self._each("purge", lambda _, repo: repo.purge(requester=manager_of(institution)))
 
     # Reading and restoring
 
@@ -253,7 +240,7 @@ class Agreement(RuleBasedStateMachine):
     def search(self, data: st.DataObject, institution: str, limit: int) -> None:
         """Search with any criterion and read every page (R-S1..R-S10)."""
         criteria = self._criteria(data, institution)
-        requester = _manager(institution)
+        requester = manager_of(institution)
         cursors: list[str | None] = [None]
 
         def search(_: str, repo: DeletedRepository) -> SearchPage:
@@ -272,7 +259,7 @@ class Agreement(RuleBasedStateMachine):
         plans: dict[str, RestorePlan] = {}
 
         def plan(name: str, repo: DeletedRepository) -> RestorePlan:
-            plans[name] = repo.plan(criteria, requester=_manager(institution), batches=batches)
+            plans[name] = repo.plan(criteria, requester=manager_of(institution), batches=batches)
             return plans[name]
 
         made = self._each(f"plan({criteria!r}, batches={batches})", plan)
@@ -286,7 +273,7 @@ class Agreement(RuleBasedStateMachine):
         plans = data.draw(st.sampled_from(self.plans))
         some = next(iter(plans.values()))
         batch = data.draw(st.none() | st.integers(1, max(1, len(some.batches))))
-        requester = _manager(some.institution)
+        requester = manager_of(some.institution)
 
         def restore(name: str, repo: DeletedRepository) -> object:
             return repo.restore(plans[name], requester=requester, batch=batch).jobs
@@ -298,7 +285,7 @@ class Agreement(RuleBasedStateMachine):
         """The audit of restore jobs reads the same (R-E3)."""
         self._each(
             "restore_jobs",
-            lambda _, repo: list(repo.restore_jobs(requester=_manager(institution), limit=limit)),
+            lambda _, repo: list(repo.restore_jobs(requester=manager_of(institution), limit=limit)),
         )
 
     @invariant()

@@ -1,40 +1,77 @@
 """The documentation runs: every Python block of README.md and docs/*.md, and the examples.
 
 The Python blocks of one Markdown file run in order in one shared namespace, so a block may use
-what an earlier block of the same file defined. A block runs when its fence says ``python``; it
-is left out when the fence adds ``skip`` (```` ```python skip ````), or adds ``requires=MODULE``
-and that module cannot be imported. When the next block's fence adds ``output``
-(```` ```text output ````), what the Python block prints must equal that block. Line numbers in
-tracebacks are those of the Markdown file.
+what an earlier block of the same file defined. Every block whose fence says ``python`` runs;
+its fence may add one option:
+
+- ``requires=MODULE``: the block is left out when that module cannot be imported;
+- ``requires-postgres``: the block runs against the PostgreSQL server of
+  ``DELETED_REPO_POSTGRES_URL``. Each ``postgresql://`` (or ``postgresql+driver://``) URL in its
+  code is replaced by that one, and each ``schema="..."`` by a fresh schema, dropped afterwards.
+  Without the variable the page's other blocks run and the test is skipped, saying which
+  blocks did not; with ``DELETED_REPO_REQUIRE_POSTGRES=1`` it fails instead.
+
+When the next block's fence adds ``output`` (```` ```text output ````), what the Python block
+prints must equal that block. Line numbers in tracebacks are those of the Markdown file.
+
+The site itself is built once with MkDocs, warnings as errors, to check that the API reference
+renders every public name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import io
+import os
 import re
+import shlex
 import subprocess
 import sys
+import tomllib
 import traceback
 import types
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
 
-import deleted_repo
 from deleted_repo import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 
-PENDING = frozenset({DOCS / "performance.md"})
-"""Pages written separately: a link to one is checked only once the page exists."""
+POSTGRES_URL = os.environ.get("DELETED_REPO_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("DELETED_REPO_REQUIRE_POSTGRES") == "1"
+POSTGRES = "requires-postgres"
+
+PUBLIC_MODULES = (
+    "deleted_repo",
+    "deleted_repo.ports",
+    "deleted_repo.stores.memory",
+    "deleted_repo.stores.sql",
+    "deleted_repo.testing.strategies",
+    "deleted_repo.testing.contract",
+    "deleted_repo.serialization",
+    "deleted_repo.deleting",
+    "deleted_repo.search",
+    "deleted_repo.planner",
+    "deleted_repo.checks",
+    "deleted_repo.restoring",
+    "deleted_repo.retention",
+    "deleted_repo.reads",
+)
+"""The modules whose `__all__` is the public API, each documented by a directive in api.md."""
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 LINK = re.compile(r"\[[^\]]*\]\((?P<target>[^)\s]+)\)")
+DIRECTIVE = re.compile(r"^::: (?P<name>[\w.]+)\s*$", re.MULTILINE)
+URL_LITERAL = re.compile(r"""(?P<quote>["'])postgresql(?:\+\w+)?://[^"']*(?P=quote)""")
+SCHEMA_ARGUMENT = re.compile(r"""schema=(?P<quote>["'])\w+(?P=quote)""")
 
 
 @attrs.frozen
@@ -60,10 +97,15 @@ class Block:
         """The block's place, for messages: file and line."""
         return f"{self.path.relative_to(ROOT)}:{self.line}"
 
-    def skipped_because(self) -> str | None:
-        """Why the block is left out, or None when it runs."""
-        if "skip" in self.options:
-            return "marked skip"
+    @property
+    def needs_postgres(self) -> bool:
+        """Whether the block runs against PostgreSQL."""
+        return POSTGRES in self.options
+
+    def left_out_because(self) -> str | None:
+        """Why the block is left out here, or None when it runs."""
+        if self.needs_postgres and not POSTGRES_URL:
+            return "DELETED_REPO_POSTGRES_URL is not set"
         for option in self.options:
             name, _, module = option.partition("=")
             if name == "requires" and not _importable(module):
@@ -102,33 +144,59 @@ def blocks(path: Path) -> Iterator[Block]:
 
 def markdown_files() -> list[Path]:
     """README.md and every Markdown file under docs/, in a stable order."""
-    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+    return [README, *sorted(DOCS.rglob("*.md"))]
 
 
 def _id(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
-def runnable(path: Path) -> list[tuple[Block, Block | None]]:
-    """The Python blocks of `path` that run, each with the output block that follows it, if any."""
+def python_blocks(path: Path) -> list[tuple[Block, Block | None]]:
+    """The Python blocks of `path`, each with the output block that follows it, if any."""
     found = list(blocks(path))
     pairs = []
     for i, block in enumerate(found):
-        if block.language == "python" and block.skipped_because() is None:
+        if block.language == "python":
             after = found[i + 1] if i + 1 < len(found) else None
             output = after if after is not None and "output" in after.options else None
             pairs.append((block, output))
     return pairs
 
 
-def run(block: Block, namespace: dict[str, object]) -> tuple[str, str]:
-    """Run `block` in `namespace`; return what it printed, and the traceback if it raised."""
+def on_postgres(code: str, schemas: list[str]) -> str:
+    """`code` with its PostgreSQL URLs made ours and its schemas fresh ones, added to `schemas`."""
+    code = URL_LITERAL.sub(lambda _: repr(POSTGRES_URL), code)
+
+    def fresh(_: re.Match[str]) -> str:
+        schemas.append(f"docs_{uuid.uuid4().hex[:12]}")
+        return f"schema={schemas[-1]!r}"
+
+    return SCHEMA_ARGUMENT.sub(fresh, code)
+
+
+def drop_schemas(schemas: list[str]) -> None:
+    """Drop the PostgreSQL schemas a page's blocks worked in."""
+    if not schemas:
+        return
+    import sqlalchemy as sa  # noqa: PLC0415 (only pages that use PostgreSQL need it)
+
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.begin() as connection:
+            for schema in schemas:
+                connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
+def run(block: Block, code: str, namespace: dict[str, object]) -> tuple[str, str]:
+    """Run `code` of `block` in `namespace`; return what it printed, and the traceback if any."""
     # Pad with blank lines so tracebacks give the Markdown file's own line numbers.
-    code = compile("\n" * (block.line - 1) + block.code, str(block.path), "exec")
+    compiled = compile("\n" * (block.line - 1) + code, str(block.path), "exec")
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
-            exec(code, namespace)
+            exec(compiled, namespace)
     except Exception:
         return printed.getvalue(), traceback.format_exc()
     return printed.getvalue(), ""
@@ -141,9 +209,18 @@ def test_python_blocks_run(path: Path) -> None:
     module = types.ModuleType(name)
     module.__file__ = str(path)
     sys.modules[name] = module
+    schemas: list[str] = []
+    left_out: list[str] = []
     try:
-        for block, output in runnable(path):
-            printed, failure = run(block, module.__dict__)
+        for block, output in python_blocks(path):
+            reason = block.left_out_because()
+            if reason is not None:
+                if block.needs_postgres and REQUIRE_POSTGRES:
+                    pytest.fail(f"DELETED_REPO_REQUIRE_POSTGRES=1, but {block.where}: {reason}")
+                left_out.append(f"{block.where} ({reason})")
+                continue
+            code = on_postgres(block.code, schemas) if block.needs_postgres else block.code
+            printed, failure = run(block, code, module.__dict__)
             if failure:
                 pytest.fail(f"the block at {block.where} failed:\n{failure}", pytrace=False)
             if output is not None and printed != output.code:
@@ -154,6 +231,9 @@ def test_python_blocks_run(path: Path) -> None:
                 )
     finally:
         del sys.modules[name]
+        drop_schemas(schemas)
+    if left_out:
+        pytest.skip(f"every other block ran; these did not: {', '.join(left_out)}")
 
 
 def test_blocks_are_found() -> None:
@@ -162,8 +242,52 @@ def test_blocks_are_found() -> None:
     assert sum(b.language == "python" for b in blocks(tutorial)) >= 10
 
 
+def test_postgres_blocks_are_rewritten() -> None:
+    """A PostgreSQL block's URL and schema are replaced; the fresh schema is remembered."""
+    schemas: list[str] = []
+    code = on_postgres(
+        'e = create_engine("postgresql+psycopg://ils@db.example.org/ils")\n'
+        'SqlStore(e, schema="deleted_repo")\n',
+        schemas,
+    )
+    assert "db.example.org" not in code
+    assert repr(POSTGRES_URL) in code
+    assert len(schemas) == 1
+    assert f"schema={schemas[0]!r}" in code
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=_id)
+def test_fence_options_are_known(path: Path) -> None:
+    """No block is silently left out: Python fences take only the options the runner honours."""
+    unknown = [
+        f"{block.where}: {option}"
+        for block in blocks(path)
+        if block.language == "python"
+        for option in block.options
+        if option != POSTGRES and not option.startswith("requires=")
+    ]
+    assert not unknown, f"unknown fence options: {unknown}"
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=_id)
+def test_test_functions_on_a_page_are_called(path: Path) -> None:
+    """A `def test_...` shown on a page is also called by a later block of that page."""
+    code = [block.code for block, _ in python_blocks(path)]
+    defined = [
+        (i, name)
+        for i, text in enumerate(code)
+        for name in re.findall(r"^def (test_\w+)", text, re.M)
+    ]
+    uncalled = [
+        name
+        for i, name in defined
+        if not any(re.search(rf"^(?!def ).*\b{name}\(", text, re.M) for text in code[i:])
+    ]
+    assert not uncalled, f"{_id(path)} defines but never calls: {uncalled}"
+
+
 def _anchors(path: Path) -> set[str]:
-    """The anchors GitHub makes for the headings of `path`."""
+    """The anchors made for the headings of `path` (GitHub's and MkDocs' agree on ours)."""
     found = set()
     code = False
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -175,46 +299,135 @@ def _anchors(path: Path) -> set[str]:
     return found
 
 
+def documentation_url() -> str:
+    """The `Documentation` URL of pyproject.toml, where the site is published."""
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        url: str = tomllib.load(f)["project"]["urls"]["Documentation"]
+    return url
+
+
+def page_of(url: str) -> tuple[Path, str] | None:
+    """The docs page and anchor an absolute link into the published site stands for, else None.
+
+    The site is built with MkDocs' directory URLs: ``docs/howto.md`` is published at
+    ``<Documentation>howto/`` and ``docs/index.md`` at ``<Documentation>`` itself.
+    """
+    base = documentation_url()
+    if not url.startswith(base):
+        return None
+    page, _, anchor = url.removeprefix(base).partition("#")
+    return DOCS / f"{page.strip('/') or 'index'}.md", anchor
+
+
 @pytest.mark.parametrize("path", markdown_files(), ids=_id)
-def test_relative_links_resolve(path: Path) -> None:
-    """Every relative link names a file that exists, and a heading of it when it has an anchor."""
+def test_links_resolve(path: Path) -> None:
+    """Every relative link, and every absolute link into the site, names a page and heading."""
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
     broken = []
     for match in LINK.finditer(text):
         target = match["target"]
         if re.match(r"[a-z]+:", target):
-            continue
-        file_part, _, anchor = target.partition("#")
-        linked = (path.parent / file_part).resolve() if file_part else path
-        if linked in PENDING and not linked.exists():
-            continue
+            mapped = page_of(target)
+            if mapped is None:
+                continue
+            linked, anchor = mapped
+        else:
+            file_part, _, anchor = target.partition("#")
+            linked = (path.parent / file_part).resolve() if file_part else path
         missing_anchor = anchor and linked.suffix == ".md" and anchor not in _anchors(linked)
         if not linked.exists() or missing_anchor:
             broken.append(target)
     assert not broken, f"{_id(path)} links to what does not exist: {broken}"
 
 
-def test_api_reference_names_every_public_name() -> None:
-    """docs/api.md mentions every name of `deleted_repo.__all__` and of the public modules."""
+def test_readme_links_into_the_site_absolutely() -> None:
+    """The README, shown on the package index, links into the docs by absolute URLs only."""
+    text = re.sub(r"```.*?```", "", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+    targets = [m["target"] for m in LINK.finditer(text)]
+    relative = [t for t in targets if not re.match(r"[a-z]+:", t)]
+    into_site = [t for t in targets if page_of(t) is not None]
+    assert not relative, f"README.md has relative links: {relative}"
+    assert len(into_site) >= 5, into_site
+
+
+def test_site_url_is_the_documentation_url() -> None:
+    """mkdocs.yml publishes the site where pyproject.toml's `Documentation` URL says it is."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    site_url = re.search(r"^site_url:\s*(\S+)\s*$", config, re.MULTILINE)
+    assert site_url is not None
+    assert site_url[1] == documentation_url()
+
+
+def test_readme_test_command_is_the_one_ci_runs() -> None:
+    """The README's command that runs the tests is the command `.ci/run` runs."""
+    commands = [
+        line.strip()
+        for block in blocks(README)
+        if block.language == "sh"
+        for line in block.code.splitlines()
+    ]
+    pytest_commands = [c for c in commands if "-m pytest" in c]
+    assert len(pytest_commands) == 1, pytest_commands
+    command = shlex.split(pytest_commands[0].split("&&")[-1])
+    ci = [
+        shlex.split(line)
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if "-m pytest" in line
+    ]
+    assert len(ci) == 1, ci
+    assert [word for word in ci[0] if "=" not in word] == command
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The documentation site, built once with warnings as errors."""
+    pytest.importorskip("mkdocs", reason="the `docs` extra builds the site")
+    out = tmp_path_factory.mktemp("site")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_api_reference_has_a_directive_per_public_module() -> None:
+    """docs/api.md generates the reference of every public module from its docstrings."""
     text = (DOCS / "api.md").read_text(encoding="utf-8")
-    public = (
-        "deleted_repo.ports",
-        "deleted_repo.stores.memory",
-        "deleted_repo.stores.sql",
-        "deleted_repo.testing.strategies",
-        "deleted_repo.testing.contract",
-    )
-    modules = [deleted_repo, *(importlib.import_module(m) for m in public if _importable(m))]
-    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
-    named = {word for span in re.findall(r"`([^`]+)`", prose) for word in re.findall(r"\w+", span)}
-    missing = sorted(
-        f"{m.__name__}.{n}"
-        for m in modules
-        for n in getattr(m, "__all__", ())
-        if n != "__version__" and n not in named
-    )
-    assert not missing, f"docs/api.md does not mention: {missing}"
+    directed = set(DIRECTIVE.findall(text))
+    missing = [m for m in PUBLIC_MODULES if m not in directed]
+    assert not missing, f"docs/api.md has no `::: module` directive for: {missing}"
+
+
+def test_api_reference_renders_every_public_name(site: Path) -> None:
+    """The built API page has an entry for every name of every public module's `__all__`.
+
+    A name of `deleted_repo` may be rendered there or in the public module that defines it.
+    """
+    html = (site / "api" / "index.html").read_text(encoding="utf-8")
+    rendered = set(re.findall(r'id="(deleted_repo[\w.]*)"', html))
+    modules = [importlib.import_module(m) for m in PUBLIC_MODULES]
+    missing = []
+    for module in modules:
+        for name in getattr(module, "__all__", ()):
+            if name == "__version__":
+                continue
+            value = getattr(module, name)
+            places = {f"{module.__name__}.{name}"} | {
+                f"{other}.{name}"
+                for other in (r.rpartition(".")[0] for r in rendered)
+                if other.startswith("deleted_repo")
+                and getattr(sys.modules.get(other), name, None) is value
+            }
+            if not places & rendered:
+                missing.append(f"{module.__name__}.{name}")
+    assert not missing, f"the API reference does not render: {missing}"
 
 
 def test_error_reference_names_every_error() -> None:
@@ -227,6 +440,26 @@ def test_error_reference_names_every_error() -> None:
     ]
     missing = [name for name in classes if f"`{name}`" not in text]
     assert not missing, f"docs/errors.md does not describe: {missing}"
+
+
+def test_error_tree_is_the_library_s() -> None:
+    """The tree drawn at the top of docs/errors.md is the class tree of `deleted_repo.errors`."""
+    root = errors.DeletedRepoError
+    lines: list[str] = []
+
+    def draw(cls: type[Exception], first: str = "", rest: str = "") -> None:
+        others = [b.__name__ for b in cls.__bases__ if not issubclass(b, root)]
+        shown = f" ({', '.join(others)})" if others and cls is not root else ""
+        lines.append(f"{first}{cls.__name__}{shown}")
+        below = [c for c in cls.__subclasses__() if c.__module__ == errors.__name__]
+        for child in below[:-1]:
+            draw(child, rest + "├── ", rest + "│   ")
+        for child in below[-1:]:
+            draw(child, rest + "└── ", rest + "    ")
+
+    draw(root)
+    drawn = next(b for b in blocks(DOCS / "errors.md") if b.language == "text")
+    assert drawn.code == "\n".join(lines) + "\n"
 
 
 def test_first_restore_example_runs() -> None:

@@ -6,7 +6,7 @@ R-D2, R-D3, R-D5, R-M4, I1, I5, R-S3, R-S7.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
@@ -19,20 +19,9 @@ from deleted_repo import (
     MemberRole,
     Record,
     RecordNotFoundError,
-    Requester,
 )
 from deleted_repo.testing.strategies import actors, catalogs, emptied_parents
-
-INSTITUTION = "01UNI"
-MANAGER = Requester(user_id="manager", institution=INSTITUTION, roles={"Repository Manager"})
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.support import INSTITUTION, MANAGER, Clock, repository
 
 
 class _Catalog:
@@ -118,8 +107,8 @@ def test_random_delete_sequences_keep_every_rule(
     record has a parent that is not active (I1), and each deleted record is found by id with its
     chain of parents (R-S3, R-S7).
     """
-    clock = _Clock()
-    repo = DeletedRepository.in_memory(clock=clock)
+    clock = Clock()
+    repo = repository(clock=clock)
     repo.catalog.add(INSTITUTION, records)
     catalog = _Catalog(records)
     ids = sorted(catalog.by_id)

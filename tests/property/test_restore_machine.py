@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -38,14 +38,12 @@ from deleted_repo import (
     CapExceededError,
     ConflictPolicy,
     Criteria,
-    DeletedRepository,
     EmptiedParents,
     MemberRole,
     Policy,
     ReasonKind,
     Record,
     RecordNotFoundError,
-    Requester,
     RestorePlan,
     StalePlanError,
     UnknownActorError,
@@ -53,12 +51,10 @@ from deleted_repo import (
     to_json,
 )
 from deleted_repo.testing.strategies import actors, catalogs, emptied_parents
+from tests.support import INSTITUTION, MANAGER, START, Clock, counter, repository, state
 
 from .brute_force import Expected, Model
 
-INSTITUTION = "01UNI"
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-MANAGER = Requester(user_id="manager", institution=INSTITUTION, roles={"Repository Manager"})
 USERS = ["ana", "bo", "cy"]
 JOBS = ["J1", "J2"]
 KINDS = sorted(ALMA.kinds)
@@ -90,23 +86,13 @@ policies = st.builds(
 )
 
 
-class Clock:
-    """A clock the machine moves."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class RestoreMachine(RuleBasedStateMachine):
     """Drives one repository and the brute-force model side by side."""
 
     def __init__(self) -> None:
         super().__init__()
         self.clock = Clock()
-        self.repo = DeletedRepository.in_memory(clock=self.clock)
+        self.repo = repository(clock=self.clock)
         self.model = Model(Policy(), [], START)
         self.known: list[str] = []
         self.barcodes: list[str] = []
@@ -115,10 +101,7 @@ class RestoreMachine(RuleBasedStateMachine):
 
     @initialize(catalog=catalogs(min_size=4, max_size=20), policy=policies, data=st.data())
     def start(self, catalog: list[Record], policy: Policy, data: st.DataObject) -> None:
-        numbers = itertools.count(1)
-        self.repo = DeletedRepository.in_memory(
-            clock=self.clock, policy=policy, new_id=lambda: f"id-{next(numbers):04d}"
-        )
+        self.repo = repository(clock=self.clock, policy=policy, new_id=counter("id"))
         self.repo.catalog.add(INSTITUTION, catalog)
         self.model = Model(policy, catalog, START)
         self.known = [r.id for r in catalog]
@@ -134,11 +117,7 @@ class RestoreMachine(RuleBasedStateMachine):
 
     def state(self) -> tuple[Any, ...]:
         """The catalog, the deleted repository and the job log, for this machine's ids."""
-        return (
-            self.repo.catalog.get(INSTITUTION, self.known),
-            self.repo.deleted.get(INSTITUTION, self.known),
-            tuple(self.repo.jobs.list(INSTITUTION)),
-        )
+        return state(self.repo, self.known)
 
     def criteria(self, data: st.DataObject) -> Criteria:
         """Draw a search criterion of any kind, mostly aimed at a deleted record, some at random."""

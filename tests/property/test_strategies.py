@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,12 +13,12 @@ from deleted_repo import (
     ALMA,
     Actor,
     ActorKind,
-    DeletedRepository,
     EmptiedParents,
     Hierarchy,
     Record,
 )
 from deleted_repo.testing.strategies import actors, catalogs, hierarchies
+from tests.support import INSTITUTION, repository
 
 
 def _obeys(records: list[Record], hierarchy: Hierarchy) -> None:
@@ -56,11 +55,11 @@ def test_catalogs_obey_any_generated_hierarchy(pair: tuple[Hierarchy, list[Recor
 @given(catalogs(max_size=15))
 def test_catalogs_are_valid_input_to_the_catalog(records: list[Record]) -> None:
     """A generated catalog can be added as is and every record then deleted."""
-    repo = DeletedRepository.in_memory(clock=lambda: datetime(2026, 11, 2, tzinfo=UTC))
-    repo.catalog.add("01UNI", records)
+    repo = repository()
+    repo.catalog.add(INSTITUTION, records)
     roots = [r.id for r in records if r.parent_id is None]
     if roots:
-        event = repo.delete("01UNI", roots, actor=Actor.user("u"))
+        event = repo.delete(INSTITUTION, roots, actor=Actor.user("u"))
         assert {m.id for m in event.members} == {r.id for r in records}
 
 

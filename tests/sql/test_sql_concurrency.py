@@ -9,7 +9,6 @@ none is lost.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 
 import pytest
 
@@ -18,26 +17,16 @@ from deleted_repo import (
     ById,
     DeletedRepository,
     Record,
-    Requester,
     RestorePlan,
     RestoreResult,
     StalePlanError,
 )
 from deleted_repo.stores.sql import SqlStore
+from tests.support import INSTITUTION, MANAGER, repository
 
 from .conftest import Database
 
-HOME = "01UNI"
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-MANAGER = Requester(user_id="ana", institution=HOME, roles={"Repository Manager"})
 ROUNDS = 12
-
-
-def repository(store: SqlStore) -> DeletedRepository:
-    return DeletedRepository(
-        store,
-        clock=lambda: T0,
-    )
 
 
 def race(pairs: list[tuple[DeletedRepository, RestorePlan]]) -> list[RestoreResult | Exception]:
@@ -75,11 +64,11 @@ def test_overlapping_restores_one_wins(db: Database, store: SqlStore, sharing: s
         bib, holding = f"b{n}", f"h{n}"
         items = [f"i{n}-{k}" for k in range(3)]
         store.catalog.add(
-            HOME,
+            INSTITUTION,
             [Record("bib", bib), Record("holding", holding, bib)]
             + [Record("item", i, holding, {"barcode": i}) for i in items],
         )
-        setup.delete(HOME, [bib], actor=Actor.user("jdoe"))
+        setup.delete(INSTITUTION, [bib], actor=Actor.user("jdoe"))
         whole = setup.plan(ById(kind="bib", id=bib), requester=MANAGER)
         one_item = setup.plan(ById(kind="item", id=items[1]), requester=MANAGER)
         plans = [whole, one_item] if n % 2 else [one_item, whole]
@@ -93,24 +82,24 @@ def test_overlapping_restores_one_wins(db: Database, store: SqlStore, sharing: s
         assert isinstance(lost[0], StalePlanError), lost
         restored = set(won[0].restored)
         everything = {bib, holding, *items}
-        active = store.catalog.get(HOME, everything)
-        deleted = store.deleted.get(HOME, everything)
+        active = store.catalog.get(INSTITUTION, everything)
+        deleted = store.deleted.get(INSTITUTION, everything)
         assert set(active) == restored
         assert set(deleted) == everything - restored
         assert len(won[0].jobs) == 1
-    assert len(store.jobs.list(HOME)) == ROUNDS
+    assert len(store.jobs.list(INSTITUTION)) == ROUNDS
 
 
 def test_restores_racing_for_a_unique_value_do_not_both_win(db: Database, store: SqlStore) -> None:
     """Two deleted items that held one barcode, restored at once: only one comes back (R-P7)."""
     setup = repository(store)
     repos = [repository(db.store(db.new_engine())) for _ in range(2)]
-    store.catalog.add(HOME, [Record("bib", "b"), Record("holding", "h", "b")])
+    store.catalog.add(INSTITUTION, [Record("bib", "b"), Record("holding", "h", "b")])
     for n in range(ROUNDS):
         first, second = f"x{n}", f"y{n}"
         for item in (first, second):
-            store.catalog.add(HOME, [Record("item", item, "h", {"barcode": f"BC{n}"})])
-            setup.delete(HOME, [item], actor=Actor.user("jdoe"))
+            store.catalog.add(INSTITUTION, [Record("item", item, "h", {"barcode": f"BC{n}"})])
+            setup.delete(INSTITUTION, [item], actor=Actor.user("jdoe"))
         plans = [
             setup.plan(ById(kind="item", id=item), requester=MANAGER) for item in (first, second)
         ]
@@ -119,5 +108,5 @@ def test_restores_racing_for_a_unique_value_do_not_both_win(db: Database, store:
 
         assert sum(isinstance(o, RestoreResult) for o in outcomes) == 1, outcomes
         assert sum(isinstance(o, StalePlanError) for o in outcomes) == 1, outcomes
-        assert len(store.catalog.find_by_field(HOME, "item", "barcode", [f"BC{n}"])) == 1
-        assert len(store.catalog.get(HOME, [first, second])) == 1
+        assert len(store.catalog.find_by_field(INSTITUTION, "item", "barcode", [f"BC{n}"])) == 1
+        assert len(store.catalog.get(INSTITUTION, [first, second])) == 1

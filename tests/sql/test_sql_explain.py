@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,12 +20,11 @@ from deleted_repo import Actor, ActorKind, ById, DeletedRecord, DeletionEvent, M
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.search import Query, Window
 from deleted_repo.stores.sql import SqlStore, metadata
+from tests.support import INSTITUTION, START
 
 from .conftest import Database
 
-HOME = "01UNI"
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-WINDOW = Window(start=T0 - timedelta(days=30), end=T0)
+WINDOW = Window(start=START - timedelta(days=30), end=START)
 EVENTS = 300
 PER_EVENT = 20
 
@@ -40,8 +39,8 @@ def _actor(n: int) -> Actor:
 
 
 def _event(n: int) -> DeletionEvent:
-    """Event n: a holding and its items, deleted n hours before T0."""
-    actor, at, holding = _actor(n), T0 - timedelta(hours=n), f"h{n}"
+    """Event n: a holding and its items, deleted n hours before START."""
+    actor, at, holding = _actor(n), START - timedelta(hours=n), f"h{n}"
     records = [Record("holding", holding, f"b{n % 50}", {"title": f"holding {n}"})] + [
         Record("item", f"i{n}-{i}", holding, {"barcode": f"B{n}-{i}"}) for i in range(1, PER_EVENT)
     ]
@@ -52,14 +51,14 @@ def _event(n: int) -> DeletionEvent:
             origin_id=holding,
             lineage=(f"b{n % 50}",) if r.id == holding else (holding, f"b{n % 50}"),
             event_id=f"e{n}",
-            institution=HOME,
+            institution=INSTITUTION,
             actor=actor,
             deleted_at=at,
         )
         for r in records
     ]
     return DeletionEvent(
-        id=f"e{n}", institution=HOME, actor=actor, at=at, origins=[holding], members=members
+        id=f"e{n}", institution=INSTITUTION, actor=actor, at=at, origins=[holding], members=members
     )
 
 
@@ -68,14 +67,14 @@ def _fill(store: SqlStore) -> None:
     bibs = [Record("bib", f"b{n}", None, {"title": f"bib {n}"}) for n in range(50)]
     holdings = [Record("holding", f"ch{n}", f"b{n % 50}") for n in range(500)]
     items = [Record("item", f"ci{n}", f"ch{n % 500}", {"barcode": f"C{n}"}) for n in range(3000)]
-    store.catalog.add(HOME, [*bibs, *holdings, *items])
+    store.catalog.add(INSTITUTION, [*bibs, *holdings, *items])
     for n in range(30):
         store.jobs.add(
             RestoreJob(
                 id=f"job{n}",
-                institution=HOME,
+                institution=INSTITUTION,
                 requested_by="ana",
-                at=T0 + timedelta(minutes=n),
+                at=START + timedelta(minutes=n),
                 criteria=ById(kind="item", id=f"i{n}-1"),
                 batch=1,
                 batches=1,
@@ -88,26 +87,26 @@ def _fill(store: SqlStore) -> None:
 def _shapes(store: SqlStore) -> dict[str, tuple[Callable[[], object], list[str]]]:
     """Each query shape: the call that runs it, and the indexes its plan must use."""
     d, c = store.deleted, store.catalog
-    items = Query(institution=HOME, kind="item", window=WINDOW)
+    items = Query(institution=INSTITUTION, kind="item", window=WINDOW)
     return {
         "deleted by id": (
-            lambda: d.find(Query(institution=HOME, kind="item", ids=frozenset(["i3-4"]))),
+            lambda: d.find(Query(institution=INSTITUTION, kind="item", ids=frozenset(["i3-4"]))),
             ["PK deleted"],
         ),
-        "deleted get": (lambda: d.get(HOME, ["i3-4", "h5"]), ["PK deleted"]),
+        "deleted get": (lambda: d.get(INSTITUTION, ["i3-4", "h5"]), ["PK deleted"]),
         "range": (lambda: d.find(items, limit=26), ["ix_deleted_repo_deleted_kind_time"]),
         "range, next page": (
-            lambda: d.find(items, after=(T0 - timedelta(hours=4), "i4-3"), limit=26),
+            lambda: d.find(items, after=(START - timedelta(hours=4), "i4-3"), limit=26),
             ["ix_deleted_repo_deleted_kind_time"],
         ),
         "user's latest event": (
-            lambda: d.latest_event(HOME, Actor.user("u5"), WINDOW),
+            lambda: d.latest_event(INSTITUTION, Actor.user("u5"), WINDOW),
             ["ix_deleted_repo_event_actor", "ix_deleted_repo_deleted_event"],
         ),
         "user": (
             lambda: d.find(
                 Query(
-                    institution=HOME,
+                    institution=INSTITUTION,
                     kind="item",
                     actor=Actor.user("u5"),
                     event_ids=frozenset(["e22"]),
@@ -118,55 +117,59 @@ def _shapes(store: SqlStore) -> dict[str, tuple[Callable[[], object], list[str]]
             ["ix_deleted_repo_deleted_event"],
         ),
         "has actor": (
-            lambda: d.has_actor(HOME, Actor.job("J1")),
+            lambda: d.has_actor(INSTITUTION, Actor.job("J1")),
             ["ix_deleted_repo_event_actor"],
         ),
         "job": (
             lambda: d.find(
-                Query(institution=HOME, kind="item", actor=Actor.job("J1"), window=WINDOW),
+                Query(institution=INSTITUTION, kind="item", actor=Actor.job("J1"), window=WINDOW),
                 limit=26,
             ),
             ["ix_deleted_repo_event_actor", "ix_deleted_repo_deleted_event"],
         ),
         "system": (
             lambda: d.find(
-                Query(institution=HOME, kind="item", actor_kind=ActorKind.SYSTEM, window=WINDOW),
+                Query(
+                    institution=INSTITUTION, kind="item", actor_kind=ActorKind.SYSTEM, window=WINDOW
+                ),
                 limit=26,
             ),
             ["ix_deleted_repo_event_actor", "ix_deleted_repo_deleted_event"],
         ),
         "field": (
-            lambda: d.find(Query(institution=HOME, kind="item", field=("barcode", "B7-3"))),
+            lambda: d.find(Query(institution=INSTITUTION, kind="item", field=("barcode", "B7-3"))),
             ["ix_deleted_repo_deleted_field_value", "PK deleted"],
         ),
         "event ids": (
-            lambda: d.find(Query(institution=HOME, kind="item", event_ids=frozenset(["e3", "e4"]))),
+            lambda: d.find(
+                Query(institution=INSTITUTION, kind="item", event_ids=frozenset(["e3", "e4"]))
+            ),
             ["ix_deleted_repo_deleted_event"],
         ),
         "deleted children": (
-            lambda: d.children(HOME, ["h3", "h4"]),
+            lambda: d.children(INSTITUTION, ["h3", "h4"]),
             ["ix_deleted_repo_deleted_parent"],
         ),
-        "catalog get": (lambda: c.get(HOME, ["ci1", "ch2"]), ["PK catalog"]),
+        "catalog get": (lambda: c.get(INSTITUTION, ["ci1", "ch2"]), ["PK catalog"]),
         "catalog children": (
-            lambda: c.children(HOME, ["ch1", "ch2"]),
+            lambda: c.children(INSTITUTION, ["ch1", "ch2"]),
             ["ix_deleted_repo_catalog_parent"],
         ),
         "catalog find_by_field": (
-            lambda: c.find_by_field(HOME, "item", "barcode", ["C1", "C2", "nobody"]),
+            lambda: c.find_by_field(INSTITUTION, "item", "barcode", ["C1", "C2", "nobody"]),
             ["ix_deleted_repo_catalog_field_value"],
         ),
-        "job get": (lambda: store.jobs.get(HOME, "job3"), ["PK restore_job"]),
+        "job get": (lambda: store.jobs.get(INSTITUTION, "job3"), ["PK restore_job"]),
         "job list": (
-            lambda: store.jobs.list(HOME, after="job20", limit=5),
+            lambda: store.jobs.list(INSTITUTION, after="job20", limit=5),
             ["PK restore_job", "ix_deleted_repo_restore_job_time"],
         ),
         "deleted remove": (
-            lambda: d.remove(HOME, ["i9-1", "i9-2"]),
+            lambda: d.remove(INSTITUTION, ["i9-1", "i9-2"]),
             ["PK deleted", "PK deleted_field"],
         ),
         "catalog remove": (
-            lambda: c.remove(HOME, ["ci5", "ci6"]),
+            lambda: c.remove(INSTITUTION, ["ci5", "ci6"]),
             ["PK catalog", "PK catalog_field"],
         ),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,31 +21,20 @@ from deleted_repo import (
     ActorKind,
     ById,
     DeletedRecord,
-    DeletedRepository,
     DeletionEvent,
     IntegrityError,
+    InvalidInputError,
     MemberRole,
     Record,
-    Requester,
     RestoreJob,
     RestoreResult,
     StorageError,
 )
 from deleted_repo.search import Query, Window
 from deleted_repo.stores.sql import SqlStore, metadata
+from tests.support import INSTITUTION, MANAGER, START, repository
 
 from .conftest import Database
-
-HOME = "01UNI"
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-MANAGER = Requester(user_id="ana", institution=HOME, roles={"Repository Manager"})
-
-
-def repository(store: SqlStore) -> DeletedRepository:
-    return DeletedRepository(
-        store,
-        clock=lambda: T0,
-    )
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
@@ -105,11 +94,11 @@ def test_a_fault_anywhere_in_a_restore_changes_nothing(
     """Whichever statement of a restore fails, it raises StorageError and nothing changed (R-E1)."""
     repo = repository(store)
     store.catalog.add(
-        HOME,
+        INSTITUTION,
         [Record("bib", "b"), Record("holding", "h", "b")]
         + [Record("item", f"i{n}", "h", {"barcode": f"B{n}"}) for n in range(20)],
     )
-    repo.delete(HOME, ["h"], actor=Actor.user("jdoe"))
+    repo.delete(INSTITUTION, ["h"], actor=Actor.user("jdoe"))
     plan = repo.plan(ById(kind="holding", id="h"), requester=MANAGER)
     before = snapshot(db)
     saboteur = Saboteur(db, fault)
@@ -134,7 +123,7 @@ def test_a_fault_anywhere_in_a_restore_changes_nothing(
         at += 1
     assert at > 5, at
     assert len(outcome.restored) == 21
-    assert len(store.catalog.get(HOME, [f"i{n}" for n in range(20)])) == 20
+    assert len(store.catalog.get(INSTITUTION, [f"i{n}" for n in range(20)])) == 20
 
 
 def _member(ident: str) -> DeletedRecord:
@@ -144,9 +133,9 @@ def _member(ident: str) -> DeletedRecord:
         origin_id=ident,
         lineage=(),
         event_id="e1",
-        institution=HOME,
+        institution=INSTITUTION,
         actor=Actor.user("jdoe"),
-        deleted_at=T0,
+        deleted_at=START,
     )
 
 
@@ -155,53 +144,57 @@ def _calls(store: SqlStore) -> dict[str, Callable[[], object]]:
     c, d, j = store.catalog, store.deleted, store.jobs
     event = DeletionEvent(
         id="e1",
-        institution=HOME,
+        institution=INSTITUTION,
         actor=Actor.user("jdoe"),
-        at=T0,
+        at=START,
         origins=["b1"],
         members=[_member("b1")],
     )
     job = RestoreJob(
         id="j1",
-        institution=HOME,
+        institution=INSTITUTION,
         requested_by="ana",
-        at=T0,
+        at=START,
         criteria=ById(kind="bib", id="b1"),
         batch=1,
         batches=1,
         counts={},
         outcomes=[],
     )
-    window = Window(start=T0 - timedelta(days=1), end=T0)
+    window = Window(start=START - timedelta(days=1), end=START)
     return {
-        "catalog.get": lambda: c.get(HOME, ["b1"]),
-        "catalog.children": lambda: c.children(HOME, ["b1"]),
-        "catalog.find_by_field": lambda: c.find_by_field(HOME, "item", "barcode", ["x"]),
-        "catalog.find_by_field unindexed": lambda: c.find_by_field(HOME, "bib", "title", ["x"]),
-        "catalog.add": lambda: c.add(HOME, [Record("bib", "b1")]),
-        "catalog.remove": lambda: c.remove(HOME, ["b1"]),
+        "catalog.get": lambda: c.get(INSTITUTION, ["b1"]),
+        "catalog.children": lambda: c.children(INSTITUTION, ["b1"]),
+        "catalog.find_by_field": lambda: c.find_by_field(INSTITUTION, "item", "barcode", ["x"]),
+        "catalog.find_by_field unindexed": lambda: c.find_by_field(
+            INSTITUTION, "bib", "title", ["x"]
+        ),
+        "catalog.add": lambda: c.add(INSTITUTION, [Record("bib", "b1")]),
+        "catalog.remove": lambda: c.remove(INSTITUTION, ["b1"]),
         "deleted.add_events": lambda: d.add_events([event]),
-        "deleted.get": lambda: d.get(HOME, ["b1"]),
-        "deleted.children": lambda: d.children(HOME, ["b1"]),
-        "deleted.find range": lambda: d.find(Query(institution=HOME, kind="bib", window=window)),
+        "deleted.get": lambda: d.get(INSTITUTION, ["b1"]),
+        "deleted.children": lambda: d.children(INSTITUTION, ["b1"]),
+        "deleted.find range": lambda: d.find(
+            Query(institution=INSTITUTION, kind="bib", window=window)
+        ),
         "deleted.find job": lambda: d.find(
-            Query(institution=HOME, kind="bib", actor=Actor.job("J"), window=window)
+            Query(institution=INSTITUTION, kind="bib", actor=Actor.job("J"), window=window)
         ),
         "deleted.find system": lambda: d.find(
-            Query(institution=HOME, kind="bib", actor_kind=ActorKind.SYSTEM)
+            Query(institution=INSTITUTION, kind="bib", actor_kind=ActorKind.SYSTEM)
         ),
         "deleted.find field": lambda: d.find(
-            Query(institution=HOME, kind="item", field=("barcode", "x"))
+            Query(institution=INSTITUTION, kind="item", field=("barcode", "x"))
         ),
         "deleted.find unindexed field": lambda: d.find(
-            Query(institution=HOME, kind="bib", field=("title", "x")), limit=3
+            Query(institution=INSTITUTION, kind="bib", field=("title", "x")), limit=3
         ),
-        "deleted.latest_event": lambda: d.latest_event(HOME, Actor.user("jdoe"), window),
-        "deleted.has_actor": lambda: d.has_actor(HOME, Actor.user("jdoe")),
-        "deleted.remove": lambda: d.remove(HOME, ["b1"]),
+        "deleted.latest_event": lambda: d.latest_event(INSTITUTION, Actor.user("jdoe"), window),
+        "deleted.has_actor": lambda: d.has_actor(INSTITUTION, Actor.user("jdoe")),
+        "deleted.remove": lambda: d.remove(INSTITUTION, ["b1"]),
         "jobs.add": lambda: j.add(job),
-        "jobs.get": lambda: j.get(HOME, "j1"),
-        "jobs.list": lambda: j.list(HOME, after="j0", limit=2),
+        "jobs.get": lambda: j.get(INSTITUTION, "j1"),
+        "jobs.list": lambda: j.list(INSTITUTION, after="j0", limit=2),
         "reindex": store.reindex,
     }
 
@@ -222,7 +215,7 @@ def test_an_unreachable_server_is_a_storage_error() -> None:
     """A server that cannot be reached raises StorageError from calls and transactions."""
     store = SqlStore(sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     with pytest.raises(StorageError):
-        store.catalog.get(HOME, ["b1"])
+        store.catalog.get(INSTITUTION, ["b1"])
     with pytest.raises(StorageError):
         store.transaction().__enter__()
     with pytest.raises(StorageError):
@@ -233,25 +226,27 @@ def test_an_unopenable_sqlite_file_is_a_storage_error(tmp_path: Any) -> None:
     """A SQLite file that cannot be opened raises StorageError."""
     store = SqlStore(sa.create_engine(f"sqlite:///{tmp_path}/missing/dir/store.db"))
     with pytest.raises(StorageError):
-        store.deleted.has_actor(HOME, Actor.user("jdoe"))
+        store.deleted.has_actor(INSTITUTION, Actor.user("jdoe"))
 
 
 def test_duplicates_are_integrity_errors_chained_to_the_driver(store: SqlStore) -> None:
     """A duplicate id is an IntegrityError naming it, with the driver's error as its cause."""
-    store.catalog.add(HOME, [Record("bib", "b1")])
+    store.catalog.add(INSTITUTION, [Record("bib", "b1")])
     with pytest.raises(IntegrityError, match="b1") as raised:
-        store.catalog.add(HOME, [Record("bib", "b2"), Record("bib", "b1")])
+        store.catalog.add(INSTITUTION, [Record("bib", "b2"), Record("bib", "b1")])
     causes = []
     error: BaseException | None = raised.value
     while error is not None:
         causes.append(error)
         error = error.__cause__
     assert any(isinstance(e, sa.exc.IntegrityError) for e in causes)
-    assert list(store.catalog.get(HOME, ["b1", "b2"])) == ["b1"]
+    assert list(store.catalog.get(INSTITUTION, ["b1", "b2"])) == ["b1"]
 
 
 def test_data_that_is_not_json_is_refused(store: SqlStore) -> None:
-    """Data that cannot be stored as JSON raises StorageError and adds nothing."""
-    with pytest.raises(StorageError, match="b2"):
-        store.catalog.add(HOME, [Record("bib", "b1"), Record("bib", "b2", None, {"x": {1, 2}})])
-    assert store.catalog.get(HOME, ["b1", "b2"]) == {}
+    """I5: data that cannot be stored as JSON is refused when the record is built."""
+    with pytest.raises(InvalidInputError, match="data"):
+        store.catalog.add(
+            INSTITUTION, [Record("bib", "b1"), Record("bib", "b2", None, {"x": {1, 2}})]
+        )
+    assert store.catalog.get(INSTITUTION, ["b1", "b2"]) == {}

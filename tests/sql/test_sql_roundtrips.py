@@ -7,12 +7,11 @@ once, as it is one round trip.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 
 from deleted_repo import (
@@ -24,17 +23,11 @@ from deleted_repo import (
     DeletionEvent,
     MemberRole,
     Record,
-    Requester,
 )
-from deleted_repo.ports import DeletedStore
-from deleted_repo.search import Query
 from deleted_repo.stores.sql import SqlStore
+from tests.support import INSTITUTION, MANAGER, START, Wrapped, repository
 
 from .conftest import Database
-
-HOME = "01UNI"
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-MANAGER = Requester(user_id="ana", institution=HOME, roles={"Repository Manager"})
 
 
 @contextmanager
@@ -52,13 +45,6 @@ def counted(engine: sa.Engine) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
-def repository(store: SqlStore) -> DeletedRepository:
-    return DeletedRepository(
-        store,
-        clock=lambda: T0,
-    )
-
-
 def deleted_bib(store: SqlStore, bib: str, records: int) -> DeletedRepository:
     """A bib, one holding and items, `records` in all, deleted together by one user."""
     repo = repository(store)
@@ -67,8 +53,8 @@ def deleted_bib(store: SqlStore, bib: str, records: int) -> DeletedRepository:
         Record("item", f"{bib}-i{n}", holding, {"barcode": f"{bib}-{n}"})
         for n in range(records - 2)
     ]
-    store.catalog.add(HOME, [Record("bib", bib), Record("holding", holding, bib), *items])
-    repo.delete(HOME, [bib], actor=Actor.user("jdoe"))
+    store.catalog.add(INSTITUTION, [Record("bib", bib), Record("holding", holding, bib), *items])
+    repo.delete(INSTITUTION, [bib], actor=Actor.user("jdoe"))
     return repo
 
 
@@ -92,44 +78,25 @@ def test_restore_statements_do_not_grow_with_records(db: Database, store: SqlSto
     measured = statements_of(db.engine, lambda: plan_and_restore(large, "large"))
     assert len(measured) == len(baseline), (baseline, measured)
     assert len(measured) < 60
-    assert len(store.catalog.get(HOME, [f"large-i{n}" for n in range(records - 2)])) == records - 2
+    assert (
+        len(store.catalog.get(INSTITUTION, [f"large-i{n}" for n in range(records - 2)]))
+        == records - 2
+    )
 
 
 class CountedReads:
-    """A deleted store that counts, per id, the records its `get` and `find` return."""
+    """A `Wrapped` store's hook: counts, per id, the records `deleted.get` and `.find` return."""
 
-    def __init__(self, inner: DeletedStore) -> None:
-        self.inner = inner
+    def __init__(self) -> None:
         self.reads: Counter[str] = Counter()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def get(self, institution: str, ids: Collection[str]) -> dict[str, DeletedRecord]:
-        found = dict(self.inner.get(institution, ids))
-        self.reads.update(found.keys())
+    def __call__(self, name: str, call: Callable[[], Any]) -> Any:
+        found = call()
+        if name == "deleted.get":
+            self.reads.update(found.keys())
+        elif name == "deleted.find":
+            self.reads.update(e.id for e in found)
         return found
-
-    def find(self, query: Query, **options: Any) -> list[DeletedRecord]:
-        found = list(self.inner.find(query, **options))
-        self.reads.update(e.id for e in found)
-        return found
-
-
-@attrs.define
-class Parts:
-    """A store made of parts: wrapped ports over `base`, sharing its transaction."""
-
-    base: Any
-    catalog: Any
-    deleted: Any
-    jobs: Any
-
-    def transaction(self) -> Any:
-        return self.base.transaction()
-
-    def index_fields(self, fields: Any) -> None:
-        self.base.index_fields(fields)
 
 
 def test_a_restore_reads_each_planned_record_once(db: Database, store: SqlStore) -> None:
@@ -140,13 +107,10 @@ def test_a_restore_reads_each_planned_record_once(db: Database, store: SqlStore)
     """
     deleted_bib(store, "b1", 40)
     items = [Record("item", f"u-{n}", "b1-h2") for n in range(30)]
-    store.catalog.add(HOME, [Record("holding", "b1-h2", "b2"), Record("bib", "b2"), *items])
-    counted_reads = CountedReads(store.deleted)
-    repo = DeletedRepository(
-        Parts(store, store.catalog, counted_reads, store.jobs),
-        clock=lambda: T0,
-    )
-    repo.delete(HOME, [i.id for i in items], actor=Actor.user("bo"))
+    store.catalog.add(INSTITUTION, [Record("holding", "b1-h2", "b2"), Record("bib", "b2"), *items])
+    counted_reads = CountedReads()
+    repo = repository(Wrapped(store, counted_reads))
+    repo.delete(INSTITUTION, [i.id for i in items], actor=Actor.user("bo"))
     for criteria in (ById(kind="bib", id="b1"), ByUser(kind="item", user_id="bo")):
         plan = repo.plan(criteria, requester=MANAGER)
         counted_reads.reads.clear()
@@ -172,18 +136,18 @@ def _events(prefix: str, count: int, size: int) -> list[DeletionEvent]:
                 origin_id=ids[0],
                 lineage=() if k == 0 else (ids[0],),
                 event_id=f"{prefix}{n}",
-                institution=HOME,
+                institution=INSTITUTION,
                 actor=actor,
-                deleted_at=T0 - timedelta(seconds=n),
+                deleted_at=START - timedelta(seconds=n),
             )
             for k, ident in enumerate(ids)
         ]
         events.append(
             DeletionEvent(
                 id=f"{prefix}{n}",
-                institution=HOME,
+                institution=INSTITUTION,
                 actor=actor,
-                at=T0 - timedelta(seconds=n),
+                at=START - timedelta(seconds=n),
                 origins=[ids[0]],
                 members=members,
             )
@@ -211,7 +175,7 @@ def test_record_deletion_statements_do_not_grow_with_records(db: Database, store
         records = [Record("bib", prefix)] + [
             Record("holding", f"{prefix}{n}", prefix) for n in range(size - 1)
         ]
-        repo.record_deletion(HOME, records, actor=Actor.user("jdoe"))
+        repo.record_deletion(INSTITUTION, records, actor=Actor.user("jdoe"))
 
     assert len(statements_of(db.engine, lambda: record("x", 3))) == len(
         statements_of(db.engine, lambda: record("y", 2000))

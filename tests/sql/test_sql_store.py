@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -17,34 +17,29 @@ from deleted_repo import (
     ByRange,
     ByUser,
     DeletedRecord,
-    DeletedRepository,
     DeletionEvent,
     IntegrityError,
     MemberRole,
     Record,
     RecordNotFoundError,
-    Requester,
     RestoreJob,
 )
 from deleted_repo.jobs import Outcome, RecordOutcome
 from deleted_repo.search import Query, Window
 from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.stores.sql import SqlStore, metadata
+from tests.support import INSTITUTION, MANAGER, OTHER, START, counter, repository
 
 from .conftest import Database
-
-HOME = "01UNI"
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-MANAGER = Requester(user_id="ana", institution=HOME, roles={"Repository Manager"})
 
 
 def event(
     event_id: str,
     records: list[Record],
     *,
-    at: datetime = T0,
+    at: datetime = START,
     actor: Actor | None = None,
-    institution: str = HOME,
+    institution: str = INSTITUTION,
 ) -> DeletionEvent:
     """A deletion event whose first record is its origin and the rest were deleted with it."""
     who = actor or Actor.user("jdoe")
@@ -77,15 +72,6 @@ def abandoned(transactions: SqlStore, *steps: Callable[[], object]) -> None:
         for step in steps:
             step()
         raise Abandon
-
-
-def repository(store: SqlStore | MemoryStore, now: datetime = T0) -> DeletedRepository:
-    ids = iter(range(1, 10_000))
-    return DeletedRepository(
-        store,
-        clock=lambda: now,
-        new_id=lambda: f"id-{next(ids):04d}",
-    )
 
 
 def test_metadata_is_schema_less_and_prefixed() -> None:
@@ -125,9 +111,9 @@ def test_create_schema_is_idempotent(db: Database) -> None:
     """Creating the tables twice keeps them and what they hold; dropping removes them."""
     store = db.store()
     store.create_schema()
-    store.catalog.add(HOME, [Record("bib", "b1")])
+    store.catalog.add(INSTITUTION, [Record("bib", "b1")])
     store.create_schema()
-    assert list(store.catalog.get(HOME, ["b1"])) == ["b1"]
+    assert list(store.catalog.get(INSTITUTION, ["b1"])) == ["b1"]
     store.drop_schema()
     inspector = sa.inspect(db.engine)
     assert not [t for t in inspector.get_table_names(schema=db.schema) if t in metadata.tables]
@@ -153,27 +139,27 @@ def test_datetimes_come_back_exactly(store: SqlStore) -> None:
             event("e2", [Record("bib", "b2")], at=second),
         ]
     )
-    found = store.deleted.get(HOME, ["b1", "b2"])
+    found = store.deleted.get(INSTITUTION, ["b1", "b2"])
     assert found["b1"].deleted_at == first
     assert found["b1"].deleted_at.utcoffset() is not None
     window = Window(start=second, end=second)
-    hits = store.deleted.find(Query(institution=HOME, kind="bib", window=window))
+    hits = store.deleted.find(Query(institution=INSTITUTION, kind="bib", window=window))
     assert [h.id for h in hits] == ["b2"]
-    ordered = store.deleted.find(Query(institution=HOME, kind="bib"))
+    ordered = store.deleted.find(Query(institution=INSTITUTION, kind="bib"))
     assert [h.id for h in ordered] == ["b2", "b1"]
 
 
 def test_data_and_jobs_round_trip(store: SqlStore) -> None:
     """Record data and restore jobs (criteria, counts, outcomes) read back equal."""
     data = {"title": "Ünïcödé ✓", "n": 3, "x": 1.5, "flag": True, "none": None, "list": [1, "a"]}
-    store.catalog.add(HOME, [Record("bib", "b1", None, data)])
-    assert store.catalog.get(HOME, ["b1"])["b1"].data == data
+    store.catalog.add(INSTITUTION, [Record("bib", "b1", None, data)])
+    assert store.catalog.get(INSTITUTION, ["b1"])["b1"].data == data
     job = RestoreJob(
         id="j1",
-        institution=HOME,
+        institution=INSTITUTION,
         requested_by="ana",
         at=datetime(2026, 3, 1, 9, 0, 0, 7, tzinfo=timezone(timedelta(hours=-5))),
-        criteria=ByRange(kind="item", start=T0 - timedelta(days=3), end=T0),
+        criteria=ByRange(kind="item", start=START - timedelta(days=3), end=START),
         batch=1,
         batches=2,
         counts={"item": 1},
@@ -183,8 +169,8 @@ def test_data_and_jobs_round_trip(store: SqlStore) -> None:
         ],
     )
     store.jobs.add(job)
-    assert store.jobs.get(HOME, "j1") == job
-    assert store.jobs.get("02OTH", "j1") is None
+    assert store.jobs.get(INSTITUTION, "j1") == job
+    assert store.jobs.get(OTHER, "j1") is None
     with pytest.raises(IntegrityError, match="j1"):
         store.jobs.add(job)
 
@@ -193,7 +179,7 @@ def test_ids_order_by_code_point(store: SqlStore) -> None:
     """Ids of one deletion time sort as Python sorts them, whatever the database's collation."""
     ids = ["b", "B", "a", "Z", "é", "e", "10", "9", "a b", "ab"]
     store.deleted.add_events([event("e1", [Record("bib", i) for i in ids])])
-    query = Query(institution=HOME, kind="bib")
+    query = Query(institution=INSTITUTION, kind="bib")
     assert [h.id for h in store.deleted.find(query)] == sorted(ids)
     paged, cursor = [], None
     while True:
@@ -211,11 +197,11 @@ def test_latest_event_breaks_ties_by_insertion_order(store: SqlStore) -> None:
     store.deleted.add_events([event("e-z", [Record("bib", "b1")], actor=user)])
     store.deleted.add_events([event("e-a", [Record("bib", "b2")], actor=user)])
     window = Window(start=None, end=None)
-    assert store.deleted.latest_event(HOME, user, window) == "e-a"
-    store.deleted.remove(HOME, ["b2"])
-    assert store.deleted.latest_event(HOME, user, window) == "e-z"
-    assert store.deleted.has_actor(HOME, user)
-    assert not store.deleted.has_actor(HOME, Actor.user("other"))
+    assert store.deleted.latest_event(INSTITUTION, user, window) == "e-a"
+    store.deleted.remove(INSTITUTION, ["b2"])
+    assert store.deleted.latest_event(INSTITUTION, user, window) == "e-z"
+    assert store.deleted.has_actor(INSTITUTION, user)
+    assert not store.deleted.has_actor(INSTITUTION, Actor.user("other"))
 
 
 def test_a_failed_transaction_keeps_nothing(store: SqlStore) -> None:
@@ -223,35 +209,35 @@ def test_a_failed_transaction_keeps_nothing(store: SqlStore) -> None:
     with pytest.raises(Abandon):
         abandoned(
             store,
-            lambda: store.catalog.add(HOME, [Record("bib", "b1")]),
+            lambda: store.catalog.add(INSTITUTION, [Record("bib", "b1")]),
             lambda: store.deleted.add_events([event("e1", [Record("bib", "b2")])]),
         )
-    assert store.catalog.get(HOME, ["b1"]) == {}
-    assert store.deleted.get(HOME, ["b2"]) == {}
-    assert not store.deleted.has_actor(HOME, Actor.user("jdoe"))
+    assert store.catalog.get(INSTITUTION, ["b1"]) == {}
+    assert store.deleted.get(INSTITUTION, ["b2"]) == {}
+    assert not store.deleted.has_actor(INSTITUTION, Actor.user("jdoe"))
 
 
 def test_a_nested_transaction_that_fails_undoes_only_its_writes(store: SqlStore) -> None:
     """The inner block joins the outer one; if it raises, only its own writes are undone."""
     with store.transaction():
-        store.catalog.add(HOME, [Record("bib", "b1")])
+        store.catalog.add(INSTITUTION, [Record("bib", "b1")])
         with pytest.raises(Abandon):
-            abandoned(store, lambda: store.catalog.add(HOME, [Record("bib", "b2")]))
-        store.catalog.add(HOME, [Record("bib", "b3")])
-    assert sorted(store.catalog.get(HOME, ["b1", "b2", "b3"])) == ["b1", "b3"]
+            abandoned(store, lambda: store.catalog.add(INSTITUTION, [Record("bib", "b2")]))
+        store.catalog.add(INSTITUTION, [Record("bib", "b3")])
+    assert sorted(store.catalog.get(INSTITUTION, ["b1", "b2", "b3"])) == ["b1", "b3"]
 
 
 def test_a_refused_write_in_a_transaction_changes_nothing(store: SqlStore) -> None:
     """A write the store refuses changes nothing, and the transaction goes on."""
     with store.transaction():
-        store.catalog.add(HOME, [Record("bib", "b1")])
+        store.catalog.add(INSTITUTION, [Record("bib", "b1")])
         with pytest.raises(IntegrityError, match="b1"):
-            store.catalog.add(HOME, [Record("bib", "b2"), Record("bib", "b1")])
+            store.catalog.add(INSTITUTION, [Record("bib", "b2"), Record("bib", "b1")])
         with pytest.raises(RecordNotFoundError) as raised:
-            store.catalog.remove(HOME, ["b1", "nope"])
+            store.catalog.remove(INSTITUTION, ["b1", "nope"])
         assert raised.value.ids == ("nope",)
-        store.catalog.add(HOME, [Record("bib", "b3")])
-    assert sorted(store.catalog.get(HOME, ["b1", "b2", "b3"])) == ["b1", "b3"]
+        store.catalog.add(INSTITUTION, [Record("bib", "b3")])
+    assert sorted(store.catalog.get(INSTITUTION, ["b1", "b2", "b3"])) == ["b1", "b3"]
 
 
 def test_threads_do_not_share_a_transaction(store: SqlStore) -> None:
@@ -261,7 +247,7 @@ def test_threads_do_not_share_a_transaction(store: SqlStore) -> None:
 
     def look() -> None:
         opened.wait(10)
-        seen.append(store.catalog.get(HOME, ["b1"]))
+        seen.append(store.catalog.get(INSTITUTION, ["b1"]))
         checked.set()
 
     reader = threading.Thread(target=look)
@@ -269,13 +255,13 @@ def test_threads_do_not_share_a_transaction(store: SqlStore) -> None:
     with pytest.raises(Abandon):
         abandoned(
             store,
-            lambda: store.catalog.add(HOME, [Record("bib", "b1")]),
+            lambda: store.catalog.add(INSTITUTION, [Record("bib", "b1")]),
             opened.set,
             lambda: checked.wait(10),
         )
     reader.join()
     assert seen == [{}]
-    assert store.catalog.get(HOME, ["b1"]) == {}
+    assert store.catalog.get(INSTITUTION, ["b1"]) == {}
 
 
 def test_a_connection_bind_joins_the_host_transaction(db: Database) -> None:
@@ -284,20 +270,20 @@ def test_a_connection_bind_joins_the_host_transaction(db: Database) -> None:
     with db.engine.connect() as conn:
         store = db.store(conn)
         with conn.begin():
-            store.catalog.add(HOME, [Record("bib", "b1")])
+            store.catalog.add(INSTITUTION, [Record("bib", "b1")])
             with pytest.raises(Abandon):
-                abandoned(store, lambda: store.catalog.add(HOME, [Record("bib", "b2")]))
+                abandoned(store, lambda: store.catalog.add(INSTITUTION, [Record("bib", "b2")]))
             assert conn.in_transaction()
             host = conn.begin_nested()
-            store.catalog.add(HOME, [Record("bib", "b3")])
+            store.catalog.add(INSTITUTION, [Record("bib", "b3")])
             host.rollback()
-        assert sorted(store.catalog.get(HOME, ["b1", "b2", "b3"])) == ["b1"]
+        assert sorted(store.catalog.get(INSTITUTION, ["b1", "b2", "b3"])) == ["b1"]
         trans = conn.begin()
-        store.catalog.add(HOME, [Record("bib", "b4")])
+        store.catalog.add(INSTITUTION, [Record("bib", "b4")])
         trans.rollback()
-        store.catalog.add(HOME, [Record("bib", "b5")])
+        store.catalog.add(INSTITUTION, [Record("bib", "b5")])
         assert not conn.in_transaction()
-    assert sorted(db.store().catalog.get(HOME, ["b1", "b4", "b5"])) == ["b1", "b5"]
+    assert sorted(db.store().catalog.get(INSTITUTION, ["b1", "b4", "b5"])) == ["b1", "b5"]
     db.store().drop_schema()
 
 
@@ -306,14 +292,14 @@ def test_restore_through_a_connection_bind(db: Database) -> None:
     db.store().create_schema()
     with db.engine.connect() as conn:
         store = db.store(conn)
-        repo = repository(store)
-        store.catalog.add(HOME, [Record("bib", "b1"), Record("holding", "h1", "b1")])
-        repo.delete(HOME, ["b1"], actor=Actor.user("jdoe"))
+        repo = repository(store, new_id=counter("id"))
+        store.catalog.add(INSTITUTION, [Record("bib", "b1"), Record("holding", "h1", "b1")])
+        repo.delete(INSTITUTION, ["b1"], actor=Actor.user("jdoe"))
         restored = repo.restore(
             repo.plan(ById(kind="bib", id="b1"), requester=MANAGER), requester=MANAGER
         )
         assert restored.restored == ("b1", "h1")
-    assert sorted(db.store().catalog.get(HOME, ["b1", "h1"])) == ["b1", "h1"]
+    assert sorted(db.store().catalog.get(INSTITUTION, ["b1", "h1"])) == ["b1", "h1"]
     db.store().drop_schema()
 
 
@@ -323,26 +309,28 @@ def test_fields_outside_the_index_are_still_found(db: Database) -> None:
     plain.create_schema()
     item = Record("item", "i1", "h1", {"barcode": "B-1", "n": 1})
     plain.deleted.add_events([event("e1", [item, Record("item", "i2", "h1", {"barcode": "x"})])])
-    plain.catalog.add(HOME, [Record("item", "i3", "h1", {"barcode": "B-1", "n": 1.0})])
-    hits = plain.deleted.find(Query(institution=HOME, kind="item", field=("barcode", "B-1")))
+    plain.catalog.add(INSTITUTION, [Record("item", "i3", "h1", {"barcode": "B-1", "n": 1.0})])
+    hits = plain.deleted.find(Query(institution=INSTITUTION, kind="item", field=("barcode", "B-1")))
     assert [h.id for h in hits] == ["i1"]
-    assert plain.catalog.find_by_field(HOME, "item", "n", [True, [1]]) == {True: "i3"}
+    assert plain.catalog.find_by_field(INSTITUTION, "item", "n", [True, [1]]) == {True: "i3"}
     indexed = db.store(indexed_fields={"item": ["barcode", "n"]})
     assert (
-        indexed.deleted.find(Query(institution=HOME, kind="item", field=("barcode", "B-1"))) == []
+        indexed.deleted.find(Query(institution=INSTITUTION, kind="item", field=("barcode", "B-1")))
+        == []
     )
     indexed.reindex()
     assert (
-        indexed.deleted.find(Query(institution=HOME, kind="item", field=("barcode", "B-1"))) == hits
+        indexed.deleted.find(Query(institution=INSTITUTION, kind="item", field=("barcode", "B-1")))
+        == hits
     )
-    assert indexed.catalog.find_by_field(HOME, "item", "n", [True, [1]]) == {True: "i3"}
+    assert indexed.catalog.find_by_field(INSTITUTION, "item", "n", [True, [1]]) == {True: "i3"}
     plain.drop_schema()
 
 
 def test_field_values_match_as_python_compares_them(store: SqlStore) -> None:
     """1, 1.0 and True are one value, "1" another; the lowest id wins a shared value."""
     store.catalog.add(
-        HOME,
+        INSTITUTION,
         [
             Record("item", "i2", "h1", {"barcode": 1}),
             Record("item", "i1", "h1", {"barcode": 1.0}),
@@ -350,19 +338,21 @@ def test_field_values_match_as_python_compares_them(store: SqlStore) -> None:
             Record("item", "i4", "h1", {"barcode": "x" * 500}),
         ],
     )
-    found = store.catalog.find_by_field(HOME, "item", "barcode", [True, "1", "x" * 500, 2, None])
+    found = store.catalog.find_by_field(
+        INSTITUTION, "item", "barcode", [True, "1", "x" * 500, 2, None]
+    )
     assert found == {True: "i1", "1": "i3", "x" * 500: "i4"}
-    store.catalog.remove(HOME, ["i1"])
-    assert store.catalog.find_by_field(HOME, "item", "barcode", [1]) == {1: "i2"}
+    store.catalog.remove(INSTITUTION, ["i1"])
+    assert store.catalog.find_by_field(INSTITUTION, "item", "barcode", [1]) == {1: "i2"}
 
 
 def test_the_facade_agrees_with_the_memory_store(store: SqlStore) -> None:
     """One story told to the in-memory and the SQL store gives the same searches and jobs."""
     results = []
     for backend in (MemoryStore(), store):
-        repo = repository(backend)
+        repo = repository(backend, new_id=counter("id"))
         backend.catalog.add(
-            HOME,
+            INSTITUTION,
             [
                 Record("bib", "b1", None, {"title": "One"}),
                 Record("holding", "h1", "b1"),
@@ -371,14 +361,14 @@ def test_the_facade_agrees_with_the_memory_store(store: SqlStore) -> None:
                 Record("bib", "b2"),
             ],
         )
-        repo.delete(HOME, ["i2"], actor=Actor.user("jdoe"))
-        repo.delete(HOME, ["b1", "b2"], actor=Actor.job("J1"))
+        repo.delete(INSTITUTION, ["i2"], actor=Actor.user("jdoe"))
+        repo.delete(INSTITUTION, ["b1", "b2"], actor=Actor.job("J1"))
         pages = [
             repo.search(criteria, requester=MANAGER)
             for criteria in (
                 ByUser(kind="item", user_id="jdoe"),
                 ByField(kind="item", field="barcode", value="B1"),
-                ByRange(kind="bib", start=T0 - timedelta(days=1), end=T0),
+                ByRange(kind="bib", start=START - timedelta(days=1), end=START),
             )
         ]
         plan = repo.plan(ById(kind="item", id="i2"), requester=MANAGER)
@@ -389,16 +379,16 @@ def test_the_facade_agrees_with_the_memory_store(store: SqlStore) -> None:
 
 def test_other_institutions_see_nothing(store: SqlStore) -> None:
     """Records, events and jobs of one institution are invisible from another (R-M3)."""
-    store.catalog.add(HOME, [Record("bib", "b1")])
+    store.catalog.add(INSTITUTION, [Record("bib", "b1")])
     store.deleted.add_events([event("e1", [Record("bib", "b2")])])
-    store.catalog.add("02OTH", [Record("bib", "b1")])
-    assert store.deleted.get("02OTH", ["b2"]) == {}
-    assert store.deleted.find(Query(institution="02OTH", kind="bib")) == []
-    assert not store.deleted.has_actor("02OTH", Actor.user("jdoe"))
+    store.catalog.add(OTHER, [Record("bib", "b1")])
+    assert store.deleted.get(OTHER, ["b2"]) == {}
+    assert store.deleted.find(Query(institution=OTHER, kind="bib")) == []
+    assert not store.deleted.has_actor(OTHER, Actor.user("jdoe"))
     with pytest.raises(RecordNotFoundError):
-        store.deleted.remove("02OTH", ["b2"])
-    store.catalog.remove("02OTH", ["b1"])
-    assert list(store.catalog.get(HOME, ["b1"])) == ["b1"]
+        store.deleted.remove(OTHER, ["b2"])
+    store.catalog.remove(OTHER, ["b1"])
+    assert list(store.catalog.get(INSTITUTION, ["b1"])) == ["b1"]
 
 
 def test_add_events_refuses_duplicates_and_keeps_nothing(store: SqlStore) -> None:
@@ -414,7 +404,7 @@ def test_add_events_refuses_duplicates_and_keeps_nothing(store: SqlStore) -> Non
         store.deleted.add_events(
             [event("e4", [Record("bib", "b5")]), event("e5", [Record("bib", "b5")])]
         )
-    assert list(store.deleted.get(HOME, ["b1", "b2", "b3", "b4", "b5"])) == ["b1"]
+    assert list(store.deleted.get(INSTITUTION, ["b1", "b2", "b3", "b4", "b5"])) == ["b1"]
 
 
 def test_sqlite_writes_begin_immediate_and_reads_do_not(sqlite_db: Database) -> None:
@@ -428,9 +418,9 @@ def test_sqlite_writes_begin_immediate_and_reads_do_not(sqlite_db: Database) -> 
 
     sa.event.listen(sqlite_db.engine, "before_cursor_execute", capture)
     with store.transaction():
-        store.catalog.get(HOME, ["b1"])
-    store.catalog.get(HOME, ["b1"])
-    store.catalog.add(HOME, [Record("bib", "b1")])
+        store.catalog.get(INSTITUTION, ["b1"])
+    store.catalog.get(INSTITUTION, ["b1"])
+    store.catalog.add(INSTITUTION, [Record("bib", "b1")])
     sa.event.remove(sqlite_db.engine, "before_cursor_execute", capture)
     assert [s for s in sent if s.startswith("BEGIN")] == [
         "BEGIN IMMEDIATE",

@@ -7,7 +7,7 @@ deleted repository and a search result are the same before and after.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -38,31 +38,19 @@ from deleted_repo import (
     UnknownActorError,
     UnknownKindError,
 )
+from tests.support import ANA, CLERK, INSTITUTION, OTHER, SHELVES, START
 
-INSTITUTION = "01UNI"
-OTHER = "02OTH"
-ANA = Actor.user("ana")
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-NAIVE = datetime(2026, 11, 2, 9, 0)
-LATER = NOW + timedelta(days=1)
+NAIVE = START.replace(tzinfo=None)
+LATER = START + timedelta(days=1)
 
-CATALOG = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1"),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-2", "bib-2"),
-    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
-]
-ALL_IDS = [r.id for r in CATALOG]
+ALL_IDS = [r.id for r in SHELVES]
 
 
 @pytest.fixture
 def seeded(repo: DeletedRepository) -> DeletedRepository:
     """The catalog in both institutions; itm-1 deleted here by ana, bib-2 there by bob."""
-    repo.catalog.add(INSTITUTION, CATALOG)
-    repo.catalog.add(OTHER, CATALOG)
+    repo.catalog.add(INSTITUTION, SHELVES)
+    repo.catalog.add(OTHER, SHELVES)
     repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     repo.delete(OTHER, ["bib-2"], actor=Actor.user("bob"))
     return repo
@@ -70,7 +58,7 @@ def seeded(repo: DeletedRepository) -> DeletedRepository:
 
 def state(repo: DeletedRepository, manager: Requester) -> tuple[object, ...]:
     """Everything a bad call could have changed, in both institutions."""
-    window = ByRange(kind="item", start=NOW - timedelta(days=1), end=LATER)
+    window = ByRange(kind="item", start=START - timedelta(days=1), end=LATER)
     return (
         repo.catalog.get(INSTITUTION, ALL_IDS),
         repo.deleted.get(INSTITUTION, ALL_IDS),
@@ -245,7 +233,7 @@ def test_a_bad_recorded_deletion_is_refused_and_changes_nothing(
         (None, InvalidInputError),
         (Record("item", "itm-1"), InvalidInputError),
         (ById(kind="book", id="itm-1"), UnknownKindError),
-        (ByRange(kind="Item", start=NOW, end=LATER), UnknownKindError),
+        (ByRange(kind="Item", start=START, end=LATER), UnknownKindError),
         (ByField(kind="item", field="title", value="x"), InvalidInputError),
         (ByUser(kind="item", user_id="nobody"), UnknownActorError),
         (ByUser(kind="item", user_id="J1"), UnknownActorError),
@@ -311,7 +299,7 @@ def test_a_bad_cursor_is_refused(
     seeded: DeletedRepository, manager: Requester, cursor: Any
 ) -> None:
     """R-S8: a cursor that no search made is refused as bad input."""
-    criteria = ByRange(kind="item", start=NOW - timedelta(days=1), end=LATER)
+    criteria = ByRange(kind="item", start=START - timedelta(days=1), end=LATER)
     error = refused(
         seeded,
         manager,
@@ -340,7 +328,7 @@ def test_a_bad_limit_is_refused(seeded: DeletedRepository, manager: Requester, l
     [
         ("manager", InvalidInputError),
         (None, InvalidInputError),
-        (Requester(user_id="c", institution=INSTITUTION, roles={"Cataloger"}), NotAuthorizedError),
+        (CLERK, NotAuthorizedError),
         (Requester(user_id="c", institution=INSTITUTION), NotAuthorizedError),
     ],
     ids=["string", "none", "other-role", "no-role"],
@@ -442,7 +430,7 @@ def _bad_values() -> list[tuple[str, Callable[[], object]]]:
         ("policy-window-zero", lambda: Policy(search_window=timedelta(0))),
         ("policy-window-negative", lambda: Policy(search_window=timedelta(days=-1))),
         ("policy-retention-int", lambda: Policy(retention=90)),  # type: ignore[arg-type]
-        ("policy-retention-days", lambda: Policy(retention={"file": 90})),
+        ("policy-retention-days", lambda: Policy(retention={"file": 90})),  # type: ignore[dict-item]
         ("policy-cap-zero", lambda: Policy(max_records_per_job=0)),
         ("policy-cap-bool", lambda: Policy(max_records_per_job=True)),
         ("policy-cap-float", lambda: Policy(max_records_per_job=5.5)),  # type: ignore[arg-type]
@@ -468,17 +456,17 @@ def _bad_criteria() -> list[tuple[str, Callable[[], object]]]:
         ("by-id-id-empty", lambda: ById(kind="bib", id="")),
         ("by-id-id-int", lambda: ById(kind="bib", id=5)),  # type: ignore[arg-type]
         ("by-range-naive-start", lambda: ByRange(kind="bib", start=NAIVE, end=LATER)),
-        ("by-range-naive-end", lambda: ByRange(kind="bib", start=NOW, end=NAIVE)),
+        ("by-range-naive-end", lambda: ByRange(kind="bib", start=START, end=NAIVE)),
         ("by-range-text", lambda: ByRange(kind="bib", start="2026-01-01", end=LATER)),  # type: ignore[arg-type]
         ("by-range-none", lambda: ByRange(kind="bib", start=None, end=LATER)),  # type: ignore[arg-type]
-        ("by-range-inverted", lambda: ByRange(kind="bib", start=LATER, end=NOW)),
+        ("by-range-inverted", lambda: ByRange(kind="bib", start=LATER, end=START)),
         ("by-user-empty", lambda: ByUser(kind="bib", user_id="")),
         ("by-user-naive", lambda: ByUser(kind="bib", user_id="u", start=NAIVE)),
-        ("by-user-inverted", lambda: ByUser(kind="bib", user_id="u", start=LATER, end=NOW)),
+        ("by-user-inverted", lambda: ByUser(kind="bib", user_id="u", start=LATER, end=START)),
         ("by-job-empty", lambda: ByJob(kind="bib", job_id="")),
         ("by-job-int", lambda: ByJob(kind="bib", job_id=7)),  # type: ignore[arg-type]
         ("by-system-naive", lambda: BySystem(kind="bib", end=NAIVE)),
-        ("by-system-inverted", lambda: BySystem(kind="bib", start=LATER, end=NOW)),
+        ("by-system-inverted", lambda: BySystem(kind="bib", start=LATER, end=START)),
         ("by-field-empty", lambda: ByField(kind="item", field="", value="x")),
         ("by-field-value-empty", lambda: ByField(kind="item", field="barcode", value="")),
         ("by-field-value-int", lambda: ByField(kind="item", field="barcode", value=5)),  # type: ignore[arg-type]
@@ -509,9 +497,9 @@ def test_a_criterion_refuses_bad_arguments(make: Callable[[], object]) -> None:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: ByRange(kind="bib", start=LATER, end=NOW),
-        lambda: ByUser(kind="bib", user_id="u", start=LATER, end=NOW),
-        lambda: BySystem(kind="bib", start=LATER, end=NOW),
+        lambda: ByRange(kind="bib", start=LATER, end=START),
+        lambda: ByUser(kind="bib", user_id="u", start=LATER, end=START),
+        lambda: BySystem(kind="bib", start=LATER, end=START),
     ],
     ids=["range", "user", "system"],
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,14 +21,17 @@ from deleted_repo import (
     Requester,
     UnknownKindError,
 )
-
-from .sample import ALL_IDS, ANA, BIB_2, CATALOG, COLLECTIONS, INSTITUTION, seeded
-
-if TYPE_CHECKING:
-    from conftest import Clock
-
-OTHER = "02OTH"
-"""A second institution, holding the same ids or none of them."""
+from tests.support import (
+    ALL_IDS,
+    ANA,
+    BIB_2,
+    CATALOG,
+    COLLECTIONS,
+    INSTITUTION,
+    OTHER,
+    Clock,
+    seeded,
+)
 
 
 def active(repo: DeletedRepository, institution: str = INSTITUTION) -> set[str]:

@@ -8,9 +8,8 @@ or the injected one, and a retry without faults must then succeed.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -20,44 +19,44 @@ from deleted_repo import (
     Actor,
     ById,
     ByRange,
-    DeletedRecord,
     DeletedRepoError,
     DeletedRepository,
-    DeletionEvent,
     IntegrityError,
     Policy,
-    Record,
     RecordNotFoundError,
-    Requester,
-    RestoreJob,
     RestorePlan,
     StorageError,
 )
-from deleted_repo.search import Cursor, Query, Window
-from deleted_repo.stores.memory import MemoryCatalog, MemoryDeletedStore, MemoryJobLog, MemoryStore
+from deleted_repo.search import Query, Window
+from tests.support import (
+    ALL_IDS,
+    ANA,
+    BO,
+    CATALOG,
+    INSTITUTION,
+    MANAGER,
+    START,
+    Clock,
+    Wrapped,
+    counter,
+    repository,
+)
 
-INSTITUTION = "01UNI"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-MANAGER = Requester(user_id="manager", institution=INSTITUTION, roles={"Repository Manager"})
-ANA = Actor.user("ana")
+IDS = ALL_IDS
 KINDS = ("bib", "holding", "item", "representation", "file", "collection")
-
-CATALOG = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1"),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
-    Record("holding", "hol-2", "bib-1"),
-    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
-    Record("representation", "rep-1", "bib-1"),
-    Record("file", "fil-1", "rep-1"),
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-3", "bib-2"),
-    Record("item", "itm-4", "hol-3", {"barcode": "B-4"}),
-    Record("collection", "col-1", None),
-    Record("collection", "col-2", "col-1"),
-]
-IDS = [r.id for r in CATALOG]
+READS = {
+    "catalog.get",
+    "catalog.children",
+    "catalog.find_by_field",
+    "deleted.get",
+    "deleted.children",
+    "deleted.find",
+    "deleted.latest_event",
+    "deleted.has_actor",
+    "jobs.get",
+    "jobs.list",
+}
+"""The port methods that only read; every other port call is a write."""
 
 
 class InjectedFault(Exception):
@@ -66,7 +65,7 @@ class InjectedFault(Exception):
 
 @attrs.define
 class Faults:
-    """Counts the write calls made through the wrapped stores; fails the `fail_at`-th one.
+    """A `Wrapped` store's hook: counts the write calls, and fails the `fail_at`-th one.
 
     Attributes:
         fail_at: the write call to fail (from 1), or None for none.
@@ -82,133 +81,34 @@ class Faults:
     calls: int = 0
     names: list[str] = attrs.Factory(list)
 
-    def write(self, name: str, apply: Callable[[], None]) -> None:
-        """Run one write `apply`, failing it if it is the chosen one."""
+    def __call__(self, name: str, call: Callable[[], Any]) -> Any:
+        """Make the port call `call`, failing it if it is the chosen write."""
+        if name in READS:
+            return call()
         self.calls += 1
         self.names.append(name)
         chosen = self.calls == self.fail_at
         if chosen and not self.after:
             raise self.error(f"injected before {name} (write {self.calls})")
-        apply()
+        result = call()
         if chosen:
             raise self.error(f"injected after {name} (write {self.calls})")
-
-
-@attrs.define
-class FaultyCatalog:
-    """A `MemoryCatalog` whose writes go through `Faults`."""
-
-    inner: MemoryCatalog
-    faults: Faults
-
-    def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
-        return self.inner.get(institution, ids)
-
-    def children(self, institution: str, parent_ids: Collection[str]) -> list[Record]:
-        return self.inner.children(institution, parent_ids)
-
-    def find_by_field(
-        self, institution: str, kind: str, field: str, values: Collection[Any]
-    ) -> dict[Any, str]:
-        return self.inner.find_by_field(institution, kind, field, values)
-
-    def add(self, institution: str, records: Sequence[Record]) -> None:
-        self.faults.write("catalog.add", lambda: self.inner.add(institution, records))
-
-    def remove(self, institution: str, ids: Collection[str]) -> None:
-        self.faults.write("catalog.remove", lambda: self.inner.remove(institution, ids))
-
-
-@attrs.define
-class FaultyDeletedStore:
-    """A `MemoryDeletedStore` whose writes go through `Faults`."""
-
-    inner: MemoryDeletedStore
-    faults: Faults
-
-    def add_events(self, events: Sequence[DeletionEvent]) -> None:
-        self.faults.write("deleted.add_events", lambda: self.inner.add_events(events))
-
-    def get(self, institution: str, ids: Collection[str]) -> dict[str, DeletedRecord]:
-        return self.inner.get(institution, ids)
-
-    def children(self, institution: str, parent_ids: Collection[str]) -> list[DeletedRecord]:
-        return self.inner.children(institution, parent_ids)
-
-    def find(
-        self, query: Query, *, after: Cursor | None = None, limit: int | None = None
-    ) -> list[DeletedRecord]:
-        return self.inner.find(query, after=after, limit=limit)
-
-    def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
-        return self.inner.latest_event(institution, actor, window)
-
-    def has_actor(self, institution: str, actor: Actor) -> bool:
-        return self.inner.has_actor(institution, actor)
-
-    def remove(self, institution: str, ids: Collection[str]) -> None:
-        self.faults.write("deleted.remove", lambda: self.inner.remove(institution, ids))
-
-
-@attrs.define
-class FaultyJobLog:
-    """A `MemoryJobLog` whose writes go through `Faults`."""
-
-    inner: MemoryJobLog
-    faults: Faults
-
-    def add(self, job: RestoreJob) -> None:
-        self.faults.write("jobs.add", lambda: self.inner.add(job))
-
-    def get(self, institution: str, job_id: str) -> RestoreJob | None:
-        return self.inner.get(institution, job_id)
-
-    def list(
-        self, institution: str, *, after: str | None = None, limit: int | None = None
-    ) -> list[RestoreJob]:
-        return self.inner.list(institution, after=after, limit=limit)
-
-
-@attrs.define
-class Parts:
-    """A store made of parts: wrapped ports over `base`, sharing its transaction."""
-
-    base: Any
-    catalog: Any
-    deleted: Any
-    jobs: Any
-
-    def transaction(self) -> Any:
-        return self.base.transaction()
-
-    def index_fields(self, fields: Any) -> None:
-        self.base.index_fields(fields)
+        return result
 
 
 def build(
-    faults: Faults, policy: Policy | None = None, clock: Callable[[], datetime] = lambda: NOW
+    faults: Faults, policy: Policy | None = None, clock: Clock | None = None
 ) -> DeletedRepository:
     """A repository over a faulty MemoryStore, with deterministic ids."""
-    store = MemoryStore()
-    numbers = itertools.count(1)
-    return DeletedRepository(
-        Parts(
-            store,
-            FaultyCatalog(store.catalog, faults),
-            FaultyDeletedStore(store.deleted, faults),
-            FaultyJobLog(store.jobs, faults),
-        ),
-        clock=clock,
-        policy=policy,
-        new_id=lambda: f"id-{next(numbers):04d}",
-    )
+    clock = Clock() if clock is None else clock
+    return repository(Wrapped(hook=faults), clock=clock, policy=policy, new_id=counter("id"))
 
 
 def snapshot(repo: DeletedRepository) -> tuple[Any, ...]:
     """Everything the three stores answer through their ports, for this test's records."""
     catalog, deleted, jobs = repo.catalog, repo.deleted, repo.jobs
     everything = Window(start=None, end=None)
-    actors = [ANA, Actor.user("bo"), Actor.job("J1")]
+    actors = [ANA, BO, Actor.job("J1")]
     listed = jobs.list(INSTITUTION)
     return (
         catalog.get(INSTITUTION, IDS),
@@ -239,14 +139,14 @@ Scenario = Callable[[DeletedRepository], tuple[RestorePlan, int | None]]
 def items_of_a_bib(repo: DeletedRepository) -> tuple[RestorePlan, int | None]:
     """A one-batch plan: the items of a deleted bib, with their holdings and the bib."""
     repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
-    criteria = ByRange(kind="item", start=NOW - timedelta(days=1), end=NOW)
+    criteria = ByRange(kind="item", start=START - timedelta(days=1), end=START)
     return repo.plan(criteria, requester=MANAGER), None
 
 
 def second_batch(repo: DeletedRepository) -> tuple[RestorePlan, int | None]:
     """The second batch of a plan whose first batch already ran."""
     repo.delete(INSTITUTION, ["bib-1", "bib-2"], actor=ANA)
-    criteria = ByRange(kind="bib", start=NOW - timedelta(days=1), end=NOW)
+    criteria = ByRange(kind="bib", start=START - timedelta(days=1), end=START)
     plan = repo.plan(criteria, requester=MANAGER, batches=True)
     repo.restore(plan, requester=MANAGER, batch=1)
     return plan, 2
@@ -326,15 +226,15 @@ def test_every_write_of_a_restore_goes_through_the_ports() -> None:
 def test_purge_failing_changes_nothing(after: bool) -> None:
     """R-R1, R-E1: a purge whose write fails purges nothing."""
     faults = Faults()
-    now = [NOW]
-    repo = build(faults, clock=lambda: now[0])
+    clock = Clock()
+    repo = build(faults, clock=clock)
     repo.catalog.add(INSTITUTION, CATALOG)
     repo.delete(INSTITUTION, ["rep-1"], actor=ANA)
-    now[0] += timedelta(days=91)
+    clock.advance(days=91)
     before = snapshot(repo)
     faults.fail_at, faults.after, faults.calls = 1, after, 0
     with pytest.raises(InjectedFault):
         repo.purge(requester=MANAGER)
     assert snapshot(repo) == before
     faults.fail_at = None
-    assert repo.purge(requester=MANAGER).ids == ("fil-1",)
+    assert repo.purge(requester=MANAGER).ids == ("fil-1", "fil-2")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import pytest
 
 from deleted_repo import (
-    Actor,
     ById,
     DeletedRepository,
     InvalidInputError,
@@ -19,17 +17,9 @@ from deleted_repo import (
     RestorePlan,
     StalePlanError,
 )
+from tests.support import ANA, INSTITUTION, Clock, repository, sample
 
-if TYPE_CHECKING:
-    from conftest import Clock
-
-INSTITUTION = "01UNI"
-CATALOG = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1"),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
-]
+CATALOG = sample("bib-1", "hol-1", "itm-1", "itm-2")
 IDS = [r.id for r in CATALOG]
 
 Call = tuple[RestoreJob, list[Record]]
@@ -38,7 +28,7 @@ Call = tuple[RestoreJob, list[Record]]
 def bib_plan(repo: DeletedRepository, manager: Requester) -> RestorePlan:
     """Delete bib-1 with everything below it and plan its restore."""
     repo.catalog.add(INSTITUTION, CATALOG)
-    repo.delete(INSTITUTION, ["bib-1"], actor=Actor.user("ana"))
+    repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     return repo.plan(ById(kind="bib", id="bib-1"), requester=manager)
 
 
@@ -120,11 +110,11 @@ def test_listener_is_not_told_of_a_refused_restore(
 
 def test_listener_is_told_once_per_batch(clock: Clock, manager: Requester) -> None:
     """R-E4, R-P8: each batch is its own job, and listeners hear of each one after it commits."""
-    repo = DeletedRepository.in_memory(clock=clock, policy=Policy(max_records_per_job=2))
+    repo = repository(clock=clock, policy=Policy(max_records_per_job=2))
     recorder = Recorder(repo)
     repo.add_listener(recorder)
     repo.catalog.add(INSTITUTION, CATALOG)
-    repo.delete(INSTITUTION, ["bib-1"], actor=Actor.user("ana"))
+    repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     plan = repo.plan(ById(kind="bib", id="bib-1"), requester=manager, batches=True)
     result = repo.restore(plan, requester=manager)
     assert [job for job, _ in recorder.calls] == list(result.jobs)

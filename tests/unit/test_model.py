@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 
 from deleted_repo import (
     ALMA,
-    Actor,
     ByField,
     ById,
     DeletedRepository,
@@ -20,12 +17,7 @@ from deleted_repo import (
     UnknownKindError,
     is_alma_id,
 )
-
-if TYPE_CHECKING:
-    from conftest import Clock
-
-INSTITUTION = "01UNI"
-ANA = Actor.user("ana")
+from tests.support import ANA, INSTITUTION, Clock, repository
 
 # R-M1: kinds and hierarchy
 
@@ -137,7 +129,7 @@ FOLIO_CATALOG = [
 @pytest.fixture
 def folio(clock: Clock) -> DeletedRepository:
     """A repository over the instance -> holdings -> item hierarchy, with its catalog."""
-    repo = DeletedRepository.in_memory(clock=clock, hierarchy=FOLIO)
+    repo = repository(clock=clock, hierarchy=FOLIO)
     repo.catalog.add(INSTITUTION, FOLIO_CATALOG)
     return repo
 

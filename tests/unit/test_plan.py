@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -26,17 +26,13 @@ from deleted_repo import (
     from_json,
     to_json,
 )
-
-from . import sample
-from .sample import ANA, BIB_1, BO, INSTITUTION
-
-if TYPE_CHECKING:
-    from conftest import Clock
+from tests import support
+from tests.support import ANA, BIB_1, BO, INSTITUTION, Clock, counter, repository
 
 COL_3 = Record("collection", "col-3", "col-2", {"title": "Logbooks"})
 """A third collection, nested in col-2, so that a restore walks up two collections (R-P4)."""
 
-CATALOG = [*sample.CATALOG, COL_3]
+CATALOG = [*support.CATALOG, COL_3]
 """The sample catalog with col-3: three collections, each nested in the one before."""
 
 BIB_1_IDS = {r.id for r in BIB_1}
@@ -44,7 +40,7 @@ BIB_1_IDS = {r.id for r in BIB_1}
 
 def seeded(repo: DeletedRepository) -> DeletedRepository:
     """Add the test catalog, col-3 included, to `repo` and return it."""
-    return sample.seeded(repo, records=CATALOG)
+    return support.seeded(repo, records=CATALOG)
 
 
 def reasons(plan: RestorePlan) -> dict[str, list[str]]:
@@ -59,7 +55,7 @@ def causes(plan: RestorePlan) -> dict[str, ExclusionCause]:
 
 def custom_repo(clock: Clock, **policy: Any) -> DeletedRepository:
     """A seeded in-memory repository with a non-default policy."""
-    return seeded(DeletedRepository.in_memory(clock=clock, policy=Policy(**policy)))
+    return seeded(repository(clock=clock, policy=Policy(**policy)))
 
 
 # R-P2 Targets
@@ -537,8 +533,8 @@ def test_plan_is_the_same_in_an_identical_repository(clock: Clock, manager: Requ
     """R-P9: two repositories built the same way plan equal plans."""
 
     def build() -> RestorePlan:
-        fresh = type(clock)()
-        repo = DeletedRepository.in_memory(clock=fresh, new_id=iter(map(str, range(99))).__next__)
+        fresh = Clock()
+        repo = repository(clock=fresh, new_id=counter("id"))
         rich_state(seeded(repo), fresh)
         return repo.plan(rich_criteria(fresh), requester=manager)
 

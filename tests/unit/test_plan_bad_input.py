@@ -10,7 +10,6 @@ import attrs
 import pytest
 
 from deleted_repo import (
-    Actor,
     ById,
     DeletedRepoError,
     DeletedRepository,
@@ -26,50 +25,29 @@ from deleted_repo import (
     from_json,
     to_json,
 )
+from tests.support import ANA, CLERK, INSTITUTION, OTHER, SHELVES, manager_of, state
 
-INSTITUTION = "01UNI"
-ANA = Actor.user("ana")
-CLERK = Requester(user_id="clerk", institution=INSTITUTION, roles={"Cataloger"})
-FOREIGN_MANAGER = Requester(user_id="x", institution="02OTH", roles={"Repository Manager"})
+FOREIGN_MANAGER = manager_of(OTHER)
 
-CATALOG = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1"),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2"}),
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-2", "bib-2"),
-    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
-    Record("item", "itm-4", "hol-2", {"barcode": "B-4"}),
-]
-IDS = [r.id for r in CATALOG] + ["ghost"]
+IDS = [r.id for r in SHELVES] + ["ghost"]
 
 
 @pytest.fixture
 def plan(repo: DeletedRepository, manager: Requester) -> RestorePlan:
     """Delete bib-1 and plan its restore; delete itm-4 and bib-2 on their own too."""
-    repo.catalog.add(INSTITUTION, CATALOG)
+    repo.catalog.add(INSTITUTION, SHELVES)
     repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     repo.delete(INSTITUTION, ["itm-4"], actor=ANA)
     repo.delete(INSTITUTION, ["bib-2"], actor=ANA)
     return repo.plan(ById(kind="bib", id="bib-1"), requester=manager)
 
 
-def state(repo: DeletedRepository) -> tuple[Any, ...]:
-    """Everything a restore could change: the catalog, the deleted repository, the job log."""
-    return (
-        repo.catalog.get(INSTITUTION, IDS),
-        repo.deleted.get(INSTITUTION, IDS),
-        tuple(repo.jobs.list(INSTITUTION)),
-    )
-
-
 def refused(repo: DeletedRepository, attempt: Callable[[], object]) -> DeletedRepoError:
     """Run `attempt`; check it raises one of our errors and changes nothing; return the error."""
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(DeletedRepoError) as caught:
         attempt()
-    assert state(repo) == before
+    assert state(repo, IDS) == before
     return caught.value
 
 
@@ -105,7 +83,7 @@ def test_manager_of_another_institution_cannot_restore_this_plan(
     """R-P1, R-M3: a Repository Manager of another institution cannot execute this one's plan."""
     error = refused(repo, lambda: repo.restore(plan, requester=FOREIGN_MANAGER))
     assert isinstance(error, NotAuthorizedError)
-    assert error.user_id == "x"
+    assert error.user_id == FOREIGN_MANAGER.user_id
 
 
 def test_manager_of_another_institution_plans_nothing_here(
@@ -113,7 +91,7 @@ def test_manager_of_another_institution_plans_nothing_here(
 ) -> None:
     """R-M3: planned from another institution, this institution's deleted records are unseen."""
     foreign = repo.plan(ById(kind="bib", id="bib-1"), requester=FOREIGN_MANAGER)
-    assert (foreign.institution, foreign.ids, foreign.excluded) == ("02OTH", (), ())
+    assert (foreign.institution, foreign.ids, foreign.excluded) == (OTHER, (), ())
 
 
 @pytest.mark.parametrize("requester", [None, "manager", {"user_id": "manager"}])
@@ -314,7 +292,7 @@ def test_plan_json_moved_to_another_institution_is_not_authorized(
     """R-M3: a plan edited to name another institution is not this manager's to execute."""
 
     def edit(data: dict[str, Any]) -> None:
-        data["institution"] = "02OTH"
+        data["institution"] = OTHER
 
     error = refused(repo, lambda: execute(repo, edited(plan, edit), manager))
     assert isinstance(error, NotAuthorizedError)

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 
 from deleted_repo import (
-    Actor,
     ById,
     ByRange,
     DeletedRepository,
     NotAuthorizedError,
     Policy,
-    Record,
     Requester,
 )
+from tests.support import ANA, CLERK, INSTITUTION, OTHER, Clock, manager_of, repository, sample
 
-if TYPE_CHECKING:
-    from conftest import Clock
-
-INSTITUTION = "01UNI"
-ANA = Actor.user("ana")
-CATALOG = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1"),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1"}),
-    Record("portfolio", "por-1", "bib-1"),
-    Record("representation", "rep-1", "bib-1", {"label": "Scans"}),
-    Record("file", "fil-1", "rep-1", {"file_name": "p1.tif"}),
-    Record("file", "fil-2", "rep-1", {"file_name": "p2.tif"}),
-    Record("collection", "col-1", None),
-    Record("collection", "col-2", "col-1"),
-]
+CATALOG = sample("bib-1", "hol-1", "itm-1", "por-1", "rep-1", "fil-1", "fil-2", "col-1", "col-2")
 IDS = [r.id for r in CATALOG]
 FILES = {"fil-1", "fil-2"}
 
@@ -117,7 +100,7 @@ def test_host_configured_retention_purges_that_kind_with_what_was_deleted_below(
     Decision: deleted records below a purged one go with it; they could never come back.
     """
     policy = Policy(retention={"file": timedelta(days=90), "representation": timedelta(days=30)})
-    repo = DeletedRepository.in_memory(clock=clock, policy=policy)
+    repo = repository(clock=clock, policy=policy)
     repo.catalog.add(INSTITUTION, CATALOG)
     repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     clock.advance(days=31)
@@ -161,9 +144,8 @@ def test_purge_needs_the_restore_role(
     repo.catalog.add(INSTITUTION, CATALOG)
     repo.delete(INSTITUTION, ["fil-1"], actor=ANA)
     clock.advance(days=91)
-    clerk = Requester(user_id="clerk", institution=INSTITUTION, roles={"Cataloger"})
     with pytest.raises(NotAuthorizedError):
-        repo.purge(requester=clerk)
+        repo.purge(requester=CLERK)
     assert deleted_ids(repo) == {"fil-1"}
 
 
@@ -174,6 +156,5 @@ def test_purge_stays_in_its_institution(
     repo.catalog.add(INSTITUTION, CATALOG)
     repo.delete(INSTITUTION, ["fil-1"], actor=ANA)
     clock.advance(days=91)
-    other = Requester(user_id="x", institution="02OTH", roles={"Repository Manager"})
-    assert repo.purge(requester=other).ids == ()
+    assert repo.purge(requester=manager_of(OTHER)).ids == ()
     assert deleted_ids(repo) == {"fil-1"}

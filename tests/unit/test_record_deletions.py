@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
-import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,67 +23,16 @@ from deleted_repo import (
     RecordNotFoundError,
     Requester,
 )
-from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.testing.strategies import actors, catalogs
+from tests.support import ANA, BIB_2, INSTITUTION, START, Clock, Wrapped, counter, repository
 
-if TYPE_CHECKING:
-    from conftest import Clock
-
-INSTITUTION = "01UNI"
-ANA = Actor.user("ana")
 WEEDING = Actor.job("WEED-7")
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-BIB_2 = [
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-3", "bib-2"),
-    Record("item", "itm-4", "hol-3", {"barcode": "B-4"}),
-]
 BIB_3 = [Record("bib", "bib-3", None, {"title": "Emma"}), Record("holding", "hol-5", "bib-3")]
 
 
-def counted(calls: Counter[str], name: str, part: Any) -> Any:
-    """`part`, counting each call of its methods under ``name.method``."""
-
-    class Counted:
-        def __getattr__(self, method: str) -> Any:
-            calls[f"{name}.{method}"] += 1
-            return getattr(part, method)
-
-    return Counted()
-
-
-@attrs.define
-class Parts:
-    """A store made of parts: wrapped ports over `base`, sharing its transaction."""
-
-    base: Any
-    catalog: Any
-    deleted: Any
-    jobs: Any
-
-    def transaction(self) -> Any:
-        return self.base.transaction()
-
-    def index_fields(self, fields: Any) -> None:
-        self.base.index_fields(fields)
-
-
-def repository(calls: Counter[str] | None = None) -> DeletedRepository:
-    """A repository over a fresh in-memory store with a fixed clock and numbered ids."""
-    store = MemoryStore()
-    numbers = iter(range(1, 10_000))
-    seen: Counter[str] = Counter() if calls is None else calls
-    return DeletedRepository(
-        Parts(
-            store,
-            counted(seen, "catalog", store.catalog),
-            counted(seen, "deleted", store.deleted),
-            store.jobs,
-        ),
-        clock=lambda: START,
-        new_id=lambda: f"ev-{next(numbers)}",
-    )
+def numbered(store: Wrapped | None = None) -> DeletedRepository:
+    """A repository over `store` (a fresh in-memory one), with a fixed clock and numbered ids."""
+    return repository(store, new_id=counter("ev"))
 
 
 def state(repo: DeletedRepository, ids: Sequence[str]) -> tuple[object, object]:
@@ -110,7 +58,7 @@ def test_it_records_what_record_deletion_would_record_one_by_one() -> None:
         Deletion(BIB_2, actor=ANA, origins=["hol-3"]),
         Deletion(BIB_3, actor=WEEDING, at=START - timedelta(days=2)),
     ]
-    one_by_one, batched = repository(), repository()
+    one_by_one, batched = numbered(), numbered()
     expected = [
         one_by_one.record_deletion(
             INSTITUTION, d.records, actor=d.actor, origins=d.origins, at=d.at
@@ -185,7 +133,7 @@ def test_deletions_without_a_time_take_the_clock_once(clock: Clock) -> None:
         readings.append(START + timedelta(seconds=len(readings)))
         return readings[-1]
 
-    repo = DeletedRepository.in_memory(clock=ticking)
+    repo = repository(clock=ticking)
     earlier = START - timedelta(days=3)
     events = repo.record_deletions(
         INSTITUTION,
@@ -208,15 +156,15 @@ def test_the_reads_do_not_grow_with_the_deletions() -> None:
     """The checks read the stores as often for fifty deletions as for one."""
 
     def reads(size: int) -> Counter[str]:
-        calls: Counter[str] = Counter()
-        repo = repository(calls)
+        store = Wrapped()
+        repo = numbered(store)
         repo.catalog.add(INSTITUTION, [Record("bib", f"bib-{n}") for n in range(size)])
         batch = [
             Deletion([Record("holding", f"hol-{n}", f"bib-{n}")], actor=ANA) for n in range(size)
         ]
-        calls.clear()
+        store.calls.clear()
         repo.record_deletions(INSTITUTION, batch)
-        return calls
+        return store.calls
 
     assert reads(50) == reads(1)
 
@@ -308,7 +256,7 @@ def test_it_agrees_with_record_deletion_called_in_turn(
     """
     records, active, deletions = history
     ids = [r.id for r in records]
-    one_by_one, batched = repository(), repository()
+    one_by_one, batched = numbered(), numbered()
     for repo in (one_by_one, batched):
         repo.catalog.add(INSTITUTION, active)
     before = state(batched, ids)

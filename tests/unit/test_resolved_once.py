@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,11 +21,7 @@ from deleted_repo import (
     to_json,
 )
 from deleted_repo.planner import RestorePlan
-
-from .sample import BIB_1, BIB_2, INSTITUTION, seeded
-
-if TYPE_CHECKING:
-    from conftest import Clock
+from tests.support import BIB_1, BIB_2, INSTITUTION, Clock, seeded
 
 JDOE = Actor.user("jdoe")
 

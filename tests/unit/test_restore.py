@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,23 +20,23 @@ from deleted_repo import (
     RestorePlan,
     StalePlanError,
 )
-
-from .sample import ALL_IDS, ANA, BIB_1, BO, CATALOG, INSTITUTION, seeded
-
-if TYPE_CHECKING:
-    from conftest import Clock
+from tests.support import (
+    ALL_IDS,
+    ANA,
+    BIB_1,
+    BO,
+    CATALOG,
+    INSTITUTION,
+    OTHER,
+    Clock,
+    manager_of,
+    repository,
+    seeded,
+    state,
+)
 
 IDS = [*ALL_IDS, "itm-9", "big", "big-h"]
 """The sample catalog's ids and those the tests add to it."""
-
-
-def state(repo: DeletedRepository, ids: list[str] = IDS) -> tuple[Any, ...]:
-    """Everything a restore could change: the catalog, the deleted repository, the job log."""
-    return (
-        repo.catalog.get(INSTITUTION, ids),
-        repo.deleted.get(INSTITUTION, ids),
-        tuple(repo.jobs.list(INSTITUTION)),
-    )
 
 
 def bib_plan(repo: DeletedRepository, manager: Requester) -> RestorePlan:
@@ -78,9 +77,9 @@ def test_restore_changes_only_the_records_of_its_plan(
     clock.advance(days=1)
     repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
     plan = repo.plan(ById(kind="item", id="itm-2"), requester=manager)
-    catalog, deleted, _ = state(repo)
+    catalog, deleted, _ = state(repo, IDS)
     repo.restore(plan, requester=manager)
-    catalog_after, deleted_after, _ = state(repo)
+    catalog_after, deleted_after, _ = state(repo, IDS)
     assert set(catalog_after) - set(catalog) == set(plan.ids) == {"bib-1", "hol-1", "itm-2"}
     assert {i: r for i, r in catalog_after.items() if i not in plan.ids} == catalog
     assert set(deleted) - set(deleted_after) == set(plan.ids)
@@ -110,12 +109,12 @@ def test_plan_restored_meanwhile_is_stale(
     """R-E2: a plan whose records another restore brought back raises and changes nothing."""
     plan = bib_plan(repo, manager)
     repo.restore(repo.plan(ById(kind="item", id="itm-3"), requester=manager), requester=manager)
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(StalePlanError) as caught:
         repo.restore(plan, requester=manager)
     assert set(caught.value.ids) <= set(plan.ids)
     assert caught.value.ids
-    assert state(repo) == before
+    assert state(repo, IDS) == before
 
 
 def test_plan_of_records_deleted_again_meanwhile_is_stale(
@@ -126,10 +125,10 @@ def test_plan_of_records_deleted_again_meanwhile_is_stale(
     repo.restore(repo.plan(ById(kind="bib", id="bib-1"), requester=manager), requester=manager)
     clock.advance(hours=1)
     repo.delete(INSTITUTION, ["bib-1"], actor=BO)
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(StalePlanError):
         repo.restore(plan, requester=manager)
-    assert state(repo) == before
+    assert state(repo, IDS) == before
 
 
 def test_plan_whose_barcode_was_taken_meanwhile_is_stale(
@@ -138,11 +137,11 @@ def test_plan_whose_barcode_was_taken_meanwhile_is_stale(
     """R-E2: a barcode given to an active item after planning makes the plan stale."""
     plan = bib_plan(repo, manager)
     repo.catalog.add(INSTITUTION, [Record("item", "itm-9", "hol-3", {"barcode": "B-2"})])
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(StalePlanError) as caught:
         repo.restore(plan, requester=manager)
     assert "itm-2" in caught.value.ids
-    assert state(repo) == before
+    assert state(repo, IDS) == before
 
 
 def test_plan_whose_id_is_active_again_is_stale(
@@ -151,10 +150,10 @@ def test_plan_whose_id_is_active_again_is_stale(
     """R-E2: an id made active again after planning makes the plan stale."""
     plan = bib_plan(repo, manager)
     repo.catalog.add(INSTITUTION, [Record("collection", "itm-1")])
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(StalePlanError):
         repo.restore(plan, requester=manager)
-    assert state(repo) == before
+    assert state(repo, IDS) == before
 
 
 def test_plan_whose_file_expired_meanwhile_is_stale(
@@ -166,11 +165,11 @@ def test_plan_whose_file_expired_meanwhile_is_stale(
     plan = repo.plan(ById(kind="bib", id="bib-1"), requester=manager)
     assert {"fil-1", "fil-2"} <= set(plan.ids)
     clock.advance(days=2)
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(StalePlanError) as caught:
         repo.restore(plan, requester=manager)
     assert set(caught.value.ids) == {"fil-1", "fil-2"}
-    assert state(repo) == before
+    assert state(repo, IDS) == before
 
 
 def test_executing_a_plan_twice_restores_nothing_the_second_time(
@@ -179,10 +178,10 @@ def test_executing_a_plan_twice_restores_nothing_the_second_time(
     """R-E2: the second execution of a plan raises StalePlanError and records no job."""
     plan = bib_plan(repo, manager)
     repo.restore(plan, requester=manager)
-    before = state(repo)
+    before = state(repo, IDS)
     with pytest.raises(StalePlanError):
         repo.restore(plan, requester=manager)
-    assert state(repo) == before
+    assert state(repo, IDS) == before
     assert len(repo.restore_jobs(requester=manager)) == 1
 
 
@@ -257,7 +256,7 @@ def test_batches_with_whole_subtrees_split_between_them_all_restore(
     clock: Clock, manager: Requester
 ) -> None:
     """R-P8: records deleted with a target may fall in a later batch than the target; all return."""
-    repo = seeded(DeletedRepository.in_memory(clock=clock, policy=Policy(max_records_per_job=3)))
+    repo = seeded(repository(clock=clock, policy=Policy(max_records_per_job=3)))
     start = clock()
     repo.delete(INSTITUTION, ["bib-1", "bib-2"], actor=ANA)
     plan = repo.plan(ByRange(kind="bib", start=start, end=clock()), requester=manager, batches=True)
@@ -381,7 +380,7 @@ def test_restore_jobs_of_another_institution_are_invisible(
 ) -> None:
     """R-E3, R-M3: a manager of another institution neither lists nor reads this one's jobs."""
     (job,) = repo.restore(bib_plan(repo, manager), requester=manager).jobs
-    other = Requester(user_id="x", institution="02OTH", roles={"Repository Manager"})
+    other = manager_of(OTHER)
     assert repo.restore_jobs(requester=other) == []
     with pytest.raises(RestoreJobNotFoundError):
         repo.restore_job(job.id, requester=other)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import attrs
 import pytest
@@ -31,38 +30,17 @@ from deleted_repo import (
     Requester,
     UnknownActorError,
 )
+from tests.support import ANA, BO, BRIEFS, CLERK, INSTITUTION, OTHER, Clock, manager_of, repository
 
-if TYPE_CHECKING:
-    from conftest import Clock
-
-INSTITUTION = "01UNI"
-OTHER = "02OTH"
-ANA = Actor.user("ana")
-BO = Actor.user("bo")
 YEAR = timedelta(days=365)
 
-CATALOG = [
-    Record("bib", "bib-1", None, {"title": "Moby Dick"}),
-    Record("holding", "hol-1", "bib-1", {"call_number": "PS2384 .M6"}),
-    Record("item", "itm-1", "hol-1", {"barcode": "B-1", "title": "Moby Dick v.1"}),
-    Record("item", "itm-2", "hol-1", {"barcode": "B-2", "description": "v.2"}),
-    Record("holding", "hol-2", "bib-1"),
-    Record("item", "itm-3", "hol-2", {"barcode": "B-3"}),
-    Record("portfolio", "por-1", "bib-1", {"title": "Moby Dick online"}),
-    Record("bib", "bib-2", None, {"title": "Walden"}),
-    Record("holding", "hol-3", "bib-2"),
-    Record("item", "itm-4", "hol-3", {"barcode": "B-4"}),
-    Record("item", "itm-5", "hol-3", {"barcode": "B-5"}),
-    Record("collection", "col-1", None, {"label": "Rare books"}),
-    Record("collection", "col-2", "col-1", {"label": "Whaling"}),
-]
-ALL_IDS = [r.id for r in CATALOG]
+ALL_IDS = [r.id for r in BRIEFS]
 
 
 @pytest.fixture
 def seeded(repo: DeletedRepository) -> DeletedRepository:
     """The everyday repository with the test catalog active in `INSTITUTION`."""
-    repo.catalog.add(INSTITUTION, CATALOG)
+    repo.catalog.add(INSTITUTION, BRIEFS)
     return repo
 
 
@@ -226,8 +204,8 @@ def test_the_window_is_exactly_365_days(
 
 def test_the_window_is_a_policy_value(manager: Requester, clock: Clock) -> None:
     """R-S2: a host may shorten the window; deletions older than it are not seen."""
-    repo = DeletedRepository.in_memory(clock=clock, policy=Policy(search_window=timedelta(days=30)))
-    repo.catalog.add(INSTITUTION, CATALOG)
+    repo = repository(clock=clock, policy=Policy(search_window=timedelta(days=30)))
+    repo.catalog.add(INSTITUTION, BRIEFS)
     repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     clock.advance(days=2)
     repo.delete(INSTITUTION, ["itm-2"], actor=ANA)
@@ -649,7 +627,7 @@ def test_an_undeclared_field_is_refused(
 def test_a_host_declares_its_own_searchable_fields(manager: Requester, clock: Clock) -> None:
     """R-S10: a field the host declares for a kind is searchable for that kind."""
     policy = Policy(searchable_fields={"bib": ("isbn",)})
-    repo = DeletedRepository.in_memory(clock=clock, policy=policy)
+    repo = repository(clock=clock, policy=policy)
     repo.catalog.add(INSTITUTION, [Record("bib", "b-1", None, {"isbn": "978-0"})])
     repo.delete(INSTITUTION, ["b-1"], actor=ANA)
     assert ids(repo, ByField(kind="bib", field="isbn", value="978-0"), manager) == ["b-1"]
@@ -689,15 +667,14 @@ def test_searching_needs_the_restore_role(
 def test_a_brief_needs_the_restore_role(seeded: DeletedRepository) -> None:
     """R-P1: reading one record's brief view needs the restore role too."""
     seeded.delete(INSTITUTION, ["itm-1"], actor=ANA)
-    clerk = Requester(user_id="clerk", institution=INSTITUTION, roles={"Cataloger"})
     with pytest.raises(NotAuthorizedError):
-        seeded.brief("itm-1", requester=clerk)
+        seeded.brief("itm-1", requester=CLERK)
 
 
 def test_the_restore_role_is_a_policy_value(manager: Requester, clock: Clock) -> None:
     """R-P1: with another restore role, that role may search and the preset's may not."""
-    repo = DeletedRepository.in_memory(clock=clock, policy=Policy(restore_role="Undeleter"))
-    repo.catalog.add(INSTITUTION, CATALOG)
+    repo = repository(clock=clock, policy=Policy(restore_role="Undeleter"))
+    repo.catalog.add(INSTITUTION, BRIEFS)
     repo.delete(INSTITUTION, ["itm-1"], actor=ANA)
     undeleter = Requester(user_id="u", institution=INSTITUTION, roles={"Undeleter"})
     assert ids(repo, ById(kind="item", id="itm-1"), undeleter) == ["itm-1"]
@@ -711,12 +688,12 @@ def test_the_restore_role_is_a_policy_value(manager: Requester, clock: Clock) ->
 @pytest.fixture
 def two_institutions(seeded: DeletedRepository) -> DeletedRepository:
     """Both institutions hold the catalog; bob deleted bib-2 in the other institution only."""
-    seeded.catalog.add(OTHER, CATALOG)
+    seeded.catalog.add(OTHER, BRIEFS)
     seeded.delete(OTHER, ["bib-2"], actor=Actor.user("bob"))
     return seeded
 
 
-OTHER_MANAGER = Requester(user_id="m2", institution=OTHER, roles={"Repository Manager"})
+OTHER_MANAGER = manager_of(OTHER)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,123 @@
+"""The runners: every example check, the state machine, or both, on a factory of stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+import hypothesis
+from hypothesis import HealthCheck
+from hypothesis.stateful import run_state_machine_as_test
+
+from deleted_repo.ports import Store
+
+from . import checks_catalog, checks_deleted, checks_jobs, checks_transactions
+from .machine import StoreMachine
+
+__all__ = ["EXAMPLE_CHECKS", "run_example_checks", "run_state_machine", "run_store_contract"]
+
+EXAMPLE_CHECKS: Mapping[str, Callable[[Store], None]] = MappingProxyType(
+    {
+        name: getattr(module, name)
+        for module in (checks_catalog, checks_deleted, checks_jobs, checks_transactions)
+        for name in module.__all__
+    }
+)
+"""Every example check of the contract, by name; each takes an empty store.
+
+Each check's docstring states the behaviour it checks. Run one on its own to parametrize a test
+suite by check: ``EXAMPLE_CHECKS["find_pages_never_skip_or_repeat"](make_store())``.
+"""
+
+
+def run_example_checks(make_store: Callable[[], Store]) -> None:
+    """Run every check of `EXAMPLE_CHECKS`, each on a new store from `make_store`.
+
+    Raises:
+        AssertionError: a check failed; the message names the check and the broken promise.
+    """
+    for name, check in EXAMPLE_CHECKS.items():
+        try:
+            check(make_store())
+        except AssertionError as e:
+            raise AssertionError(f"store contract check {name!r} failed: {e}") from e
+
+
+def run_state_machine(
+    make_store: Callable[[], Store],
+    *,
+    max_examples: int = 50,
+    step_count: int = 25,
+    settings: hypothesis.settings | None = None,
+) -> None:
+    """Drive stores from `make_store` with random port calls and compare every read with a model.
+
+    The writes are catalog adds and removes, events added one or two at a time, deleted records
+    removed, and restore jobs added, many of them refused (a duplicate id, an id in the wrong
+    state), in two institutions, some inside transactions that are nested or raise midway.
+    After each write every id's state is read back; the other steps read through every read
+    method (search with random filters, paging and cursors, the last event, children, fields,
+    jobs) and compare with the model.
+
+    Args:
+        make_store: returns a new, empty store; called once per example.
+        max_examples: how many random sequences of steps to run.
+        step_count: the most steps in one sequence.
+        settings: hypothesis settings to start from (default: the current profile);
+            `max_examples` and `step_count` override theirs, and there is no deadline.
+
+    Raises:
+        AssertionError: the store broke a promise; hypothesis prints the shrunk steps.
+    """
+    factory = make_store
+
+    class StoreContract(StoreMachine):
+        make_store = staticmethod(factory)
+
+    run_state_machine_as_test(
+        StoreContract,
+        settings=hypothesis.settings(
+            settings,
+            max_examples=max_examples,
+            stateful_step_count=step_count,
+            deadline=None,
+            suppress_health_check=[
+                *(() if settings is None else settings.suppress_health_check),
+                HealthCheck.too_slow,
+                HealthCheck.filter_too_much,
+                HealthCheck.data_too_large,
+            ],
+        ),
+    )
+
+
+def run_store_contract(
+    make_store: Callable[[], Store],
+    *,
+    max_examples: int = 50,
+    step_count: int = 25,
+    settings: hypothesis.settings | None = None,
+) -> None:
+    """Run the whole store contract against stores from `make_store`.
+
+    First every example check (`run_example_checks`), then the state machine
+    (`run_state_machine`).
+
+    Args:
+        make_store: returns a new, empty `deleted_repo.ports.Store`; it is called many times.
+        max_examples: how many random sequences the state machine runs.
+        step_count: the most steps in one sequence.
+        settings: hypothesis settings for the state machine to start from (default: the
+            current profile).
+
+    Raises:
+        AssertionError: the store broke a promise of `deleted_repo.ports`.
+
+    Example:
+        >>> from deleted_repo.stores.memory import MemoryStore
+        >>> run_store_contract(MemoryStore, max_examples=2, step_count=5)
+    """
+    run_example_checks(make_store)
+    run_state_machine(
+        make_store, max_examples=max_examples, step_count=step_count, settings=settings
+    )

@@ -1,0 +1,150 @@
+"""What every value must be before the library takes it: what a store can hold and give back.
+
+Text holds no NUL character and no lone surrogate (neither PostgreSQL nor UTF-8 can store
+them); instants are timezone-aware and representable in UTC; record data are JSON (strings,
+finite numbers, booleans, null, lists and string-keyed mappings) no deeper than `MAX_DEPTH`;
+durations are positive and shorter than the calendar. Every check is linear in the size of
+its value and raises `InvalidInputError` naming the field (STYLE 20: what is stored reads back).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from deleted_repo.errors import InvalidInputError, quote
+
+__all__ = [
+    "LONGEST",
+    "MAX_DEPTH",
+    "check_data",
+    "check_duration",
+    "check_instant",
+    "check_text",
+    "text_problem",
+]
+
+MAX_DEPTH = 64
+"""The deepest nesting of lists and mappings record data may have."""
+
+LONGEST = timedelta(days=3_652_059)
+"""The longest duration a policy may name: from the first day of year 1 to the last of 9999."""
+
+
+def text_problem(value: str) -> str | None:
+    """Why a store could not hold the text `value`, or None when it can."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a lone surrogate"
+    return None
+
+
+def check_text(value: object, field: str) -> str:
+    """Return `value` if it is a non-empty string a store can hold.
+
+    Raises:
+        InvalidInputError: it is not a string, is empty, or holds a NUL or a lone surrogate.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidInputError(
+            f"{field} must be a non-empty string, got {quote(value)}", field=field, value=value
+        )
+    problem = text_problem(value)
+    if problem is not None:
+        raise InvalidInputError(f"{field} {problem}: {quote(value)}", field=field, value=value)
+    return value
+
+
+def check_instant(value: object, field: str) -> datetime:
+    """Return `value` if it is a timezone-aware datetime that exists in UTC.
+
+    Raises:
+        InvalidInputError: it is naive, not a datetime, or before year 1 or after year 9999 in
+            UTC (``datetime(1, 1, 1)`` at a positive offset, say).
+    """
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidInputError(
+            f"{field} must be a timezone-aware datetime, got {quote(value)}",
+            field=field,
+            value=value,
+        )
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{field} is outside the years 1 to 9999 in UTC: {quote(value)}",
+            field=field,
+            value=value,
+        ) from None
+    return value
+
+
+def check_duration(value: object, field: str) -> timedelta:
+    """Return `value` if it is a positive timedelta no longer than `LONGEST`."""
+    if not isinstance(value, timedelta) or not timedelta(0) < value <= LONGEST:
+        raise InvalidInputError(
+            f"{field} must be a positive timedelta of at most {LONGEST.days} days, "
+            f"got {quote(value)}",
+            field=field,
+            value=value,
+        )
+    return value
+
+
+def check_data(value: object, field: str = "data") -> dict[str, Any]:
+    """Return a copy of the mapping `value` if it is JSON a store can hold and give back.
+
+    Keys are strings; values are None, booleans, integers, finite floats, strings, lists (or
+    tuples, which come back as lists) and such mappings, nested at most `MAX_DEPTH` deep; no
+    text holds a NUL or a lone surrogate.
+
+    Raises:
+        InvalidInputError: the first part that is not, named by its path.
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(
+            f"{field} must be a mapping, got {quote(value)}", field=field, value=value
+        )
+    stack: list[tuple[object, str, int]] = [(value, field, 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        problem = _scalar_problem(item)
+        if problem is not None:
+            raise InvalidInputError(f"{path} {problem}", field=field, value=path)
+        if isinstance(item, str | bool | int | float) or item is None:
+            continue
+        if depth > MAX_DEPTH:
+            raise InvalidInputError(
+                f"{path} is nested deeper than {MAX_DEPTH} levels", field=field, value=path
+            )
+        if isinstance(item, Mapping):
+            for key, inner in item.items():
+                if not isinstance(key, str) or text_problem(key) is not None:
+                    raise InvalidInputError(
+                        f"{path} has a key that is not storable text: {quote(key)}",
+                        field=field,
+                        value=path,
+                    )
+                stack.append((inner, f"{path}[{quote(key, 40)}]", depth + 1))
+        elif isinstance(item, list | tuple):
+            stack.extend((inner, f"{path}[{i}]", depth + 1) for i, inner in enumerate(item))
+        else:
+            raise InvalidInputError(
+                f"{path} is not a JSON value: {quote(item)}", field=field, value=path
+            )
+    return dict(value)
+
+
+def _scalar_problem(item: object) -> str | None:
+    """Why the scalar `item` cannot be stored as JSON, or None (also for non-scalars)."""
+    if isinstance(item, str):
+        return text_problem(item)
+    if isinstance(item, float) and not math.isfinite(item):
+        return "is not a finite number"
+    return None
