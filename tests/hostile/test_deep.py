@@ -40,7 +40,7 @@ def measure(backend: Backend, operation: str) -> tuple[float, int | None]:
         return lambda: repo.record_deletion(HOME, records, actor=Actor.user("ana"))
 
     seconds, raised, members = timed_in_child(
-        prepare, f"[{backend.name}] {operation}, chain of {DEPTH} collections"
+        prepare, f"[{backend.name}] {operation}, chain of {DEPTH} collections", backend.engine
     )
     assert raised is None, raised
     return seconds, members

@@ -37,7 +37,7 @@ def measure(
         repo = repository(store, POLICIES["default"])
         return lambda: call(repo)
 
-    seconds, raised, _ = timed_in_child(prepare, f"[{backend.name}] {what}")
+    seconds, raised, _ = timed_in_child(prepare, f"[{backend.name}] {what}", backend.engine)
     return seconds, raised
 
 

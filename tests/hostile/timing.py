@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
+
 HARD_LIMIT = 30.0
 """Seconds after which a child still working is stopped and its test fails."""
 
@@ -23,9 +25,12 @@ def _summary(outcome: Any) -> str:
 
 
 def timed_in_child(
-    prepare: Callable[[], Callable[[], Any]], label: str
+    prepare: Callable[[], Callable[[], Any]], label: str, engine: sa.Engine | None = None
 ) -> tuple[float, type[BaseException] | None, int | None]:
     """Run `prepare()` then the call it returns, in a forked child; time the call alone.
+
+    The child never touches the connections it inherits from `engine`'s pool: it opens its own,
+    so that the parent's connections keep their state (PostgreSQL's prepared statements).
 
     Returns:
         The seconds the call took, the class of the exception it raised (None if it returned),
@@ -38,6 +43,8 @@ def timed_in_child(
     receiving, sending = context.Pipe(duplex=False)
 
     def child() -> None:
+        if engine is not None:
+            engine.dispose(close=False)
         call = prepare()
         start = time.perf_counter()
         try:
