@@ -242,7 +242,7 @@ def _first_cursor(criteria: Any) -> Deferred:
         except DeletedRepoError:
             return None
 
-    return Deferred(f"<cursor of the first page of {criteria!r}>", make)
+    return Deferred(f"<cursor of the first page of {show(criteria)}>", make)
 
 
 @st.composite
@@ -343,7 +343,11 @@ def plans(draw: st.DrawFn) -> Any:
         body = json.loads(to_json(plan))
         _edited(body, edit, forged)
         try:
-            return from_json(json.dumps(body), RestorePlan)
+            text = json.dumps(body)
+        except (TypeError, ValueError, RecursionError):  # a forged value JSON cannot hold
+            return None
+        try:
+            return from_json(text, RestorePlan)
         except DeletedRepoError:
             return None
 
