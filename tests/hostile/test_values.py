@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,7 +57,7 @@ from deleted_repo.stores.memory import MemoryStore
 
 from .calls import GOOD_CRITERIA
 from .conftest import examples
-from .values import NOW, either, instants, junk, pick, texts
+from .values import DEEP_DICT, DEEP_LIST, HUGE_INT, NOW, either, instants, junk, pick, texts
 from .world import KINDS, MANAGER, POLICIES, reads_back, seed, show
 
 HOSTILE = settings(
@@ -361,3 +362,28 @@ def test_from_json_raises_only_our_errors(case: JsonCase) -> None:
         return
     again = to_json(value)
     assert to_json(from_json(again, cls)) == again
+
+
+UNSHOWABLE = {"DEEP_LIST": DEEP_LIST, "DEEP_DICT": DEEP_DICT, "HUGE_INT": HUGE_INT}
+"""Values whose `repr` fails: an error message must not quote them whole."""
+
+
+def _choices(value: Any) -> dict[str, Callable[[], object]]:
+    repo = seed(MemoryStore(), POLICIES["default"])
+    return {
+        "Policy(ancestors_from_other_events=...)": lambda: Policy(
+            ancestors_from_other_events=value
+        ),
+        "Policy(on_conflict=...)": lambda: Policy(on_conflict=value),
+        "delete(emptied_parents=...)": lambda: repo.delete(
+            "01UNI", ["b1"], actor=Actor.user("ana"), emptied_parents=value
+        ),
+    }
+
+
+@pytest.mark.parametrize("value", sorted(UNSHOWABLE))
+@pytest.mark.parametrize("call", sorted(_choices(None)))
+def test_a_choice_refuses_a_value_that_cannot_be_shown(call: str, value: str) -> None:
+    """R-D3, R-P4, R-P7: a switch given a value whose repr fails raises our error."""
+    with pytest.raises(DeletedRepoError):
+        _choices(UNSHOWABLE[value])[call]()
