@@ -33,15 +33,12 @@ from deleted_repo.model import (
     ALMA_SYSTEM_LABELS,
     Actor,
     ActorKind,
-    AncestorPolicy,
-    ConflictPolicy,
     DeletedRecord,
     DeletionEvent,
     EmptiedParents,
     Hierarchy,
     KindSpec,
     MemberRole,
-    Policy,
     Record,
     Requester,
     is_alma_id,
@@ -53,6 +50,7 @@ from deleted_repo.planner import (
     RestorePlan,
     plan_restore,
 )
+from deleted_repo.policy import AncestorPolicy, ConflictPolicy, Policy
 from deleted_repo.results import ListenerFailure, PurgeReport, RestoreResult
 from deleted_repo.search import (
     Brief,

@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 from deleted_repo.errors import quote
-from deleted_repo.model import DeletedRecord, Policy, Record
+from deleted_repo.model import DeletedRecord, Record
+from deleted_repo.policy import Policy
 from deleted_repo.reads import CatalogReads
 
 __all__ = [

@@ -26,6 +26,7 @@ Errors carry structured attributes (the ids, the count, the cap), so callers nee
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 def quote(value: object, most: int = 80) -> str:
@@ -53,7 +54,17 @@ def show_ids(ids: Iterable[str], most: int = 5) -> str:
 
 
 class DeletedRepoError(Exception):
-    """The root of every exception raised by `deleted_repo`."""
+    """The root of every exception raised by `deleted_repo`.
+
+    Attributes:
+        batch: for an error raised by `DeletedRepository.restore`, the number of the batch that
+            failed (from 1); None for errors raised anywhere else.
+        committed: for such an error, the restore jobs of the batches that committed before it,
+            in order; they stand (D-22). Empty for errors raised anywhere else.
+    """
+
+    batch: int | None = None
+    committed: tuple[Any, ...] = ()
 
 
 class InvalidInputError(DeletedRepoError, ValueError):

@@ -6,7 +6,6 @@ argument's size.
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -14,7 +13,7 @@ from typing import TypeVar
 
 from deleted_repo.errors import InvalidInputError, quote, show_ids
 from deleted_repo.model import Actor
-from deleted_repo.validators import check_instant, check_text
+from deleted_repo.validators import check_choice, check_instant, check_text
 
 __all__ = [
     "check_actor",
@@ -26,7 +25,6 @@ __all__ = [
     "check_limit",
 ]
 
-E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
 
 
@@ -81,17 +79,6 @@ def check_limit(limit: object, *, most: int | None = None) -> int:
             f"limit must be {wanted}, got {quote(limit)}", field="limit", value=limit
         )
     return limit
-
-
-def check_choice(cls: type[E], value: object, field: str) -> E:
-    """Return the member of the enum `cls` that `value` is or names."""
-    try:
-        return cls(value)
-    except ValueError:
-        choices = ", ".join(repr(m.value) for m in cls)
-        raise InvalidInputError(
-            f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value
-        ) from None
 
 
 def check_instance(value: object, cls: type[T], field: str) -> T:

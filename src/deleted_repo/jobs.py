@@ -8,8 +8,8 @@ from datetime import datetime
 
 import attrs
 
-from deleted_repo.model import _aware, _dict, _non_empty, _tuple
 from deleted_repo.search import Criteria
+from deleted_repo.validators import as_dict, as_tuple, instant_field, text_field
 
 __all__ = ["Outcome", "RecordOutcome", "RestoreJob"]
 
@@ -55,15 +55,15 @@ class RestoreJob:
             the plan's exclusions.
     """
 
-    id: str = attrs.field(validator=_non_empty)
-    institution: str = attrs.field(validator=_non_empty)
-    requested_by: str = attrs.field(validator=_non_empty)
-    at: datetime = attrs.field(validator=_aware)
+    id: str = attrs.field(validator=text_field)
+    institution: str = attrs.field(validator=text_field)
+    requested_by: str = attrs.field(validator=text_field)
+    at: datetime = attrs.field(validator=instant_field)
     criteria: Criteria
     batch: int
     batches: int
-    counts: Mapping[str, int] = attrs.field(converter=_dict)
-    outcomes: tuple[RecordOutcome, ...] = attrs.field(converter=_tuple)
+    counts: Mapping[str, int] = attrs.field(converter=as_dict)
+    outcomes: tuple[RecordOutcome, ...] = attrs.field(converter=as_tuple)
 
     @property
     def restored(self) -> tuple[str, ...]:

@@ -8,55 +8,44 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from datetime import datetime
+from typing import Any
 
 import attrs
 
 from deleted_repo.errors import (
     HierarchyError,
     InvalidInputError,
-    NotAuthorizedError,
     UnknownKindError,
     quote,
 )
-from deleted_repo.validators import check_data, check_duration, check_instant, check_text
+from deleted_repo.validators import (
+    as_collection,
+    as_dict,
+    as_tuple,
+    check_data,
+    check_text,
+    instant_field,
+    optional_text_field,
+    text_field,
+)
 
 __all__ = [
     "ALMA",
     "ALMA_SYSTEM_LABELS",
     "Actor",
     "ActorKind",
-    "AncestorPolicy",
-    "ConflictPolicy",
     "DeletedRecord",
     "DeletionEvent",
     "EmptiedParents",
     "Hierarchy",
     "KindSpec",
     "MemberRole",
-    "Policy",
     "Record",
     "Requester",
     "count_kinds",
     "is_alma_id",
 ]
-
-
-E = TypeVar("E", bound=enum.Enum)
-
-
-def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    check_text(value, attribute.name)
-
-
-def _optional_non_empty(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _non_empty(instance, attribute, value)
-
-
-def _aware(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    check_instant(value, attribute.name)
 
 
 def _data(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,7 +54,7 @@ def _data(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def _names(value: object, field: str) -> frozenset[str]:
     """The frozenset of the storable, non-empty strings of the collection `value`."""
-    return frozenset(check_text(v, field) for v in _collection(value, field))
+    return frozenset(check_text(v, field) for v in as_collection(value, field))
 
 
 def _parents(value: Iterable[str]) -> frozenset[str]:
@@ -77,27 +66,7 @@ def _roles(value: Iterable[str]) -> frozenset[str]:
 
 
 def _title_fields(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(check_text(f, "title_fields") for f in _collection(value, "title_fields"))
-
-
-def _collection(value: object, field: str | None = None) -> Iterable[Any]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise InvalidInputError(
-            f"{field or 'value'} must be a collection, got {quote(value)}", field=field, value=value
-        )
-    return value
-
-
-def _tuple(value: Iterable[Any]) -> tuple[Any, ...]:
-    if type(value) is tuple or type(value) is list:  # the common case, without an ABC check
-        return tuple(value)
-    return tuple(_collection(value))
-
-
-def _dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidInputError(f"expected a mapping, got {quote(value)}", value=value)
-    return dict(value)
+    return tuple(check_text(f, "title_fields") for f in as_collection(value, "title_fields"))
 
 
 def _instance_of(cls: type) -> Any:
@@ -131,9 +100,9 @@ class Record:
         data: whatever the host stores (title, barcode, ...); JSON-compatible values.
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    id: str = attrs.field(validator=_non_empty)
-    parent_id: str | None = attrs.field(default=None, validator=_optional_non_empty)
+    kind: str = attrs.field(validator=text_field)
+    id: str = attrs.field(validator=text_field)
+    parent_id: str | None = attrs.field(default=None, validator=optional_text_field)
     data: Mapping[str, Any] = attrs.field(factory=dict, converter=_data, hash=False)
 
 
@@ -150,7 +119,7 @@ class KindSpec:
         title_fields: data fields tried in order for the brief view's title (R-S7).
     """
 
-    name: str = attrs.field(validator=_non_empty)
+    name: str = attrs.field(validator=text_field)
     parents: frozenset[str] = attrs.field(default=frozenset(), converter=_parents)
     top_level: bool = attrs.field(default=True, validator=_instance_of(bool))
     label: str = ""
@@ -172,7 +141,7 @@ class Hierarchy:
         kinds: every kind, by name.
     """
 
-    kinds: Mapping[str, KindSpec] = attrs.field(converter=_dict)
+    kinds: Mapping[str, KindSpec] = attrs.field(converter=as_dict)
 
     def __attrs_post_init__(self) -> None:
         if not self.kinds:
@@ -210,14 +179,14 @@ class Hierarchy:
             True
         """
         specs = {}
-        for name, parent in _dict(parents).items():
+        for name, parent in as_dict(parents).items():
             check_text(name, "kind")
             if parent is None:
                 options: list[str | None] = [None]
             elif isinstance(parent, str):
                 options = [parent]
             else:
-                options = list(_collection(parent, f"parents of {name}"))
+                options = list(as_collection(parent, f"parents of {name}"))
             kinds = frozenset(check_text(k, f"parents of {name}") for k in options if k is not None)
             specs[name] = KindSpec(name=name, parents=kinds, top_level=None in options or not kinds)
         return cls(specs)
@@ -353,7 +322,7 @@ class Actor:
     """
 
     kind: ActorKind = attrs.field(validator=_instance_of(ActorKind))
-    id: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=text_field)
 
     @classmethod
     def user(cls, user_id: str) -> Actor:
@@ -410,7 +379,7 @@ class DeletedRecord:
     record: Record
     role: MemberRole
     origin_id: str
-    lineage: tuple[str, ...] = attrs.field(converter=_tuple)
+    lineage: tuple[str, ...] = attrs.field(converter=as_tuple)
     event_id: str
     institution: str
     actor: Actor
@@ -440,12 +409,12 @@ class DeletionEvent:
         members: every deleted record, parents before children.
     """
 
-    id: str = attrs.field(validator=_non_empty)
-    institution: str = attrs.field(validator=_non_empty)
+    id: str = attrs.field(validator=text_field)
+    institution: str = attrs.field(validator=text_field)
     actor: Actor
-    at: datetime = attrs.field(validator=_aware)
+    at: datetime = attrs.field(validator=instant_field)
     origins: tuple[str, ...] = attrs.field(converter=_id_tuple)
-    members: tuple[DeletedRecord, ...] = attrs.field(converter=_tuple)
+    members: tuple[DeletedRecord, ...] = attrs.field(converter=as_tuple)
 
     def __attrs_post_init__(self) -> None:
         if not self.origins:
@@ -474,167 +443,6 @@ class DeletionEvent:
                 )
 
 
-class AncestorPolicy(enum.Enum):
-    """What a plan does with a target whose ancestor was deleted in another event (R-P4)."""
-
-    INCLUDE = "include"
-    """Restore the ancestor too, with a note in the plan (default)."""
-    BLOCK = "block"
-    """Exclude the target, naming the ancestor to restore first."""
-
-
-class ConflictPolicy(enum.Enum):
-    """What a plan does with a conflicting record (R-P7)."""
-
-    EXCLUDE = "exclude"
-    """Exclude the record, its planned descendants and the ancestors kept for it (default)."""
-    FAIL = "fail"
-    """Refuse the whole plan."""
-
-
-def _duration(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    check_duration(value, attribute.name)
-
-
-def _retention(value: Mapping[str, timedelta]) -> dict[str, timedelta]:
-    return {
-        check_text(kind, "retention"): check_duration(keep, f"retention of {kind}")
-        for kind, keep in _dict(value).items()
-    }
-
-
-def _fields(value: Mapping[str, Iterable[str]], field: str) -> dict[str, tuple[str, ...]]:
-    """Per kind, the tuple of its data field names, in order, each once."""
-    found = {}
-    for kind, names in _dict(value).items():
-        where = f"{field} of {check_text(kind, field)}"
-        found[kind] = tuple(dict.fromkeys(check_text(n, where) for n in _collection(names, where)))
-    return found
-
-
-def _unique_fields(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    return _fields(value, "unique_fields")
-
-
-def _searchable_fields(value: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    return _fields(value, "searchable_fields")
-
-
-def _choice(cls: type[E], value: object, field: str) -> E:
-    """The member of the enum `cls` that `value` is or names."""
-    try:
-        return cls(value)
-    except ValueError:
-        choices = ", ".join(repr(m.value) for m in cls)
-        raise InvalidInputError(
-            f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value
-        ) from None
-
-
-def _ancestor_policy(value: object) -> AncestorPolicy:
-    return _choice(AncestorPolicy, value, "ancestors_from_other_events")
-
-
-def _conflict_policy(value: object) -> ConflictPolicy:
-    return _choice(ConflictPolicy, value, "on_conflict")
-
-
-def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInputError(
-            f"{attribute.name} must be a positive integer, got {quote(value)}", field=attribute.name
-        )
-
-
-@attrs.frozen(kw_only=True)
-class Policy:
-    """Every number and switch of the rules, with Alma's values as defaults.
-
-    Attributes:
-        search_window: how far back searches by range, user and job see (R-S2): 365 days.
-        retention: how long deleted records of a kind are kept (R-P6, R-R1); kinds not named are
-            kept until the host names them. Default: files, 90 days.
-        max_records_per_job: the most records one restore job may hold (R-P8): 5000.
-        ancestors_from_other_events: include or block targets whose ancestor was deleted in
-            another event (R-P4).
-        on_conflict: exclude conflicting records, or fail the plan (R-P7).
-        restore_role: the role needed to search, plan and restore (R-P1).
-        unique_fields: per kind, data fields no two active records may share (R-P7).
-        searchable_fields: per kind, data fields a search may look deleted records up by (R-S10).
-    """
-
-    DEFAULT_RETENTION: ClassVar[Mapping[str, timedelta]] = {"file": timedelta(days=90)}
-
-    search_window: timedelta = attrs.field(default=timedelta(days=365), validator=_duration)
-    retention: Mapping[str, timedelta] = attrs.field(
-        factory=lambda: dict(Policy.DEFAULT_RETENTION), converter=_retention
-    )
-    max_records_per_job: int = attrs.field(default=5000, validator=_positive_int)
-    ancestors_from_other_events: AncestorPolicy = attrs.field(
-        default=AncestorPolicy.INCLUDE,
-        converter=_ancestor_policy,
-    )
-    on_conflict: ConflictPolicy = attrs.field(
-        default=ConflictPolicy.EXCLUDE, converter=_conflict_policy
-    )
-    restore_role: str = attrs.field(default="Repository Manager", validator=_non_empty)
-    unique_fields: Mapping[str, tuple[str, ...]] = attrs.field(
-        factory=lambda: {"item": ("barcode",)}, converter=_unique_fields
-    )
-    searchable_fields: Mapping[str, tuple[str, ...]] = attrs.field(
-        factory=lambda: {"item": ("barcode",)}, converter=_searchable_fields
-    )
-
-    def authorize(self, requester: Requester) -> str:
-        """The institution `requester` acts in, if they hold the restore role there (R-P1).
-
-        D-28: the requester is trusted as given; the host authenticates it.
-
-        Raises:
-            InvalidInputError: `requester` is not a `Requester`.
-            NotAuthorizedError: the requester lacks the restore role.
-        """
-        if not isinstance(requester, Requester):
-            raise InvalidInputError(
-                f"requester must be of type Requester, got {quote(requester)}",
-                field="requester",
-                value=requester,
-            )
-        if self.restore_role not in requester.roles:
-            raise NotAuthorizedError(requester.user_id, requester.institution, self.restore_role)
-        return requester.institution
-
-    def indexed_fields(self) -> dict[str, tuple[str, ...]]:
-        """The data fields a store should index, per kind: the unique and the searchable ones."""
-        fields: dict[str, tuple[str, ...]] = {}
-        for source in (self.unique_fields, self.searchable_fields):
-            for kind, names in source.items():
-                fields[kind] = tuple(dict.fromkeys((*fields.get(kind, ()), *names)))
-        return fields
-
-    def expiry_cutoff(self, kind: str, now: datetime) -> datetime | None:
-        """The retention cutoff of `kind` at `now`: records deleted before it are expired.
-
-        None when the kind is kept for good. Planning, restoring and purging all measure
-        retention through this one cutoff (R-P6, R-R1).
-        """
-        keep = self.retention.get(kind)
-        if keep is None:
-            return None
-        try:
-            return now - keep
-        except OverflowError:  # a retention reaching before year 1: nothing can be that old
-            return None
-
-    def expires(self, kind: str, deleted_at: datetime, now: datetime) -> bool:
-        """Tell whether a `kind` record deleted at `deleted_at` is past its retention at `now`.
-
-        A record is expired when strictly more than its retention has passed (D-18).
-        """
-        cutoff = self.expiry_cutoff(kind, now)
-        return cutoff is not None and deleted_at < cutoff
-
-
 @attrs.frozen(kw_only=True)
 class Requester:
     """The person asking to search, plan or restore, and the roles they hold (R-P1).
@@ -645,8 +453,8 @@ class Requester:
         roles: the roles they hold in that institution.
     """
 
-    user_id: str = attrs.field(validator=_non_empty)
-    institution: str = attrs.field(validator=_non_empty)
+    user_id: str = attrs.field(validator=text_field)
+    institution: str = attrs.field(validator=text_field)
     roles: frozenset[str] = attrs.field(factory=frozenset, converter=_roles)
 
 

@@ -24,20 +24,11 @@ from deleted_repo.checks import (
     unique_conflicts,
 )
 from deleted_repo.errors import CapExceededError, ConflictError, InvalidPlanError, quote
-from deleted_repo.model import (
-    AncestorPolicy,
-    ConflictPolicy,
-    DeletedRecord,
-    Policy,
-    Record,
-    _aware,
-    _dict,
-    _non_empty,
-    _tuple,
-    count_kinds,
-)
+from deleted_repo.model import DeletedRecord, Record, count_kinds
+from deleted_repo.policy import AncestorPolicy, ConflictPolicy, Policy
 from deleted_repo.reads import StateReader
 from deleted_repo.search import Criteria
+from deleted_repo.validators import as_dict, as_tuple, instant_field, text_field
 
 __all__ = [
     "Exclusion",
@@ -96,8 +87,8 @@ class PlannedRecord:
     record: Record
     event_id: str
     deleted_at: datetime
-    reasons: tuple[Reason, ...] = attrs.field(converter=_tuple)
-    notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    reasons: tuple[Reason, ...] = attrs.field(converter=as_tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
 
     @property
     def id(self) -> str:
@@ -106,7 +97,7 @@ class PlannedRecord:
 
 
 def _optional_ids(value: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if value is None else tuple(sorted(_tuple(value)))
+    return None if value is None else tuple(sorted(as_tuple(value)))
 
 
 def _batches(value: Iterable[Iterable[str]]) -> tuple[tuple[str, ...], ...]:
@@ -136,14 +127,14 @@ class RestorePlan:
             restore holds it to (D-32); None for searches that resolve no events.
     """
 
-    institution: str = attrs.field(validator=_non_empty)
+    institution: str = attrs.field(validator=text_field)
     criteria: Criteria
-    requested_by: str = attrs.field(validator=_non_empty)
-    planned_at: datetime = attrs.field(validator=_aware)
-    records: tuple[PlannedRecord, ...] = attrs.field(converter=_tuple)
-    excluded: tuple[Exclusion, ...] = attrs.field(converter=_tuple)
+    requested_by: str = attrs.field(validator=text_field)
+    planned_at: datetime = attrs.field(validator=instant_field)
+    records: tuple[PlannedRecord, ...] = attrs.field(converter=as_tuple)
+    excluded: tuple[Exclusion, ...] = attrs.field(converter=as_tuple)
     batches: tuple[tuple[str, ...], ...] = attrs.field(converter=_batches)
-    counts: Mapping[str, int] = attrs.field(converter=_dict)
+    counts: Mapping[str, int] = attrs.field(converter=as_dict)
     partial: bool = False
     events: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_ids)
 

@@ -14,20 +14,38 @@ from datetime import datetime
 import attrs
 
 from deleted_repo.checks import (
+    Exclusion,
     ExclusionCause,
     active_again,
     expired,
     other_event_ancestors,
     unique_conflicts,
 )
-from deleted_repo.errors import InvalidPlanError, StalePlanError, UnknownActorError
+from deleted_repo.errors import InvalidPlanError, PlanningError, StalePlanError, UnknownActorError
 from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
-from deleted_repo.model import AncestorPolicy, DeletedRecord, Hierarchy, Policy, count_kinds
-from deleted_repo.planner import PlannedRecord, ReasonKind, RestorePlan
+from deleted_repo.model import DeletedRecord, Hierarchy, count_kinds
+from deleted_repo.planner import PlannedRecord, ReasonKind, RestorePlan, plan_restore
+from deleted_repo.policy import AncestorPolicy, Policy
 from deleted_repo.reads import StateReader
 from deleted_repo.search import query_for
 
-__all__ = ["batch_job", "batch_of", "check_fresh"]
+__all__ = ["Rules", "batch_job", "batch_of", "check_fresh", "confirmed_exclusions"]
+
+
+@attrs.frozen
+class Rules:
+    """What a restore is checked against: the state, and the rules as the repository has them.
+
+    Attributes:
+        state: read access to the catalog and the deleted repository.
+        hierarchy: the kinds and their parents.
+        policy: the rules' numbers and switches.
+    """
+
+    state: StateReader
+    hierarchy: Hierarchy
+    policy: Policy
+
 
 _STALE = {
     ExclusionCause.EXPIRED: "these records are now past their retention",
@@ -53,13 +71,8 @@ def batch_of(plan: RestorePlan, number: int, policy: Policy) -> tuple[PlannedRec
     return planned
 
 
-def check_fresh(  # noqa: PLR0917 (one call, from the facade)
-    plan: RestorePlan,
-    planned: Sequence[PlannedRecord],
-    state: StateReader,
-    hierarchy: Hierarchy,
-    policy: Policy,
-    now: datetime,
+def check_fresh(
+    plan: RestorePlan, planned: Sequence[PlannedRecord], rules: Rules, now: datetime
 ) -> None:
     """Refuse a batch the state no longer supports (R-P2, R-E2, D-21).
 
@@ -71,6 +84,7 @@ def check_fresh(  # noqa: PLR0917 (one call, from the facade)
     Raises:
         StalePlanError: the first of these that fails, naming its records.
     """
+    state, hierarchy, policy = rules.state, rules.hierarchy, rules.policy
     institution = plan.institution
     ids = [p.id for p in planned]
     _check_policy(plan, ids, policy)
@@ -154,10 +168,43 @@ def _found_targets(
     return {e.id: e for e in state.deleted.find(attrs.evolve(query, ids=frozenset(wanted)))}
 
 
+def confirmed_exclusions(plan: RestorePlan, rules: Rules, now: datetime) -> tuple[Exclusion, ...]:
+    """The plan's exclusions that planning its search again now also finds (R-E3, D-33).
+
+    A plan is a value its holder can edit: its `excluded` list is not evidence. The audit
+    records only the exclusions the planner confirms against the state, each with the
+    planner's own words; the others are left out.
+    """
+    if not plan.excluded:
+        return ()
+    state, hierarchy, policy = rules.state, rules.hierarchy, rules.policy
+    events = None if plan.events is None else frozenset(plan.events)
+    try:
+        query = query_for(
+            plan.criteria, state.deleted, plan.institution, hierarchy, policy, now, None, events
+        )
+        again = plan_restore(
+            state.deleted.find(query),
+            state=state,
+            criteria=plan.criteria,
+            institution=plan.institution,
+            requested_by=plan.requested_by,
+            policy=policy,
+            now=now,
+            batches=True,
+            events=events,
+        )
+    except (PlanningError, UnknownActorError):
+        return ()
+    claimed = {(e.id, e.cause) for e in plan.excluded}
+    return tuple(e for e in again.excluded if (e.id, e.cause) in claimed)
+
+
 def batch_job(
     plan: RestorePlan,
     number: int,
     planned: Sequence[PlannedRecord],
+    rules: Rules,
     *,
     job_id: str,
     requested_by: str,
@@ -165,15 +212,16 @@ def batch_job(
 ) -> RestoreJob:
     """The restore job that records batch `number` of `plan` (R-E3), run at `at` (D-25).
 
-    Its outcomes are the batch's restored records, parents first, and on the first batch the
-    plan's exclusions (D-22).
+    Its outcomes are the batch's restored records, parents first, then, on the first batch,
+    the plan's exclusions that `confirmed_exclusions` confirms (D-22, D-33).
     """
+    excluded = confirmed_exclusions(plan, rules, at) if number == 1 else ()
     restored = [
         RecordOutcome(id=p.id, kind=p.record.kind, outcome=Outcome.RESTORED) for p in planned
     ]
-    excluded = [
+    left_out = [
         RecordOutcome(id=e.id, kind=e.kind, outcome=Outcome.EXCLUDED, reason=e.detail)
-        for e in (plan.excluded if number == 1 else ())
+        for e in excluded
     ]
     return RestoreJob(
         id=job_id,
@@ -184,5 +232,5 @@ def batch_job(
         batch=number,
         batches=max(len(plan.batches), 1),
         counts=count_kinds(p.record.kind for p in planned),
-        outcomes=restored + excluded,
+        outcomes=restored + left_out,
     )

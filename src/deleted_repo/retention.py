@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from deleted_repo.model import Policy, count_kinds
+from deleted_repo.model import count_kinds
+from deleted_repo.policy import Policy
 from deleted_repo.reads import StateReader
 from deleted_repo.results import PurgeReport
 from deleted_repo.search import Query, Window

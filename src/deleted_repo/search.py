@@ -13,22 +13,15 @@ import binascii
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, get_args
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, get_args, overload
 
 import attrs
 
 from deleted_repo.errors import InvalidInputError, InvalidRangeError, UnknownActorError, quote
-from deleted_repo.model import (
-    Actor,
-    ActorKind,
-    DeletedRecord,
-    Hierarchy,
-    MemberRole,
-    Policy,
-    _aware,
-    _non_empty,
-)
+from deleted_repo.model import Actor, ActorKind, DeletedRecord, Hierarchy, MemberRole, Record
+from deleted_repo.policy import Policy
+from deleted_repo.validators import instant_field, optional_instant_field, text_field
 
 if TYPE_CHECKING:
     from deleted_repo.reads import DeletedReads
@@ -53,6 +46,7 @@ __all__ = [
     "page_of",
     "query_for",
     "resolve",
+    "title",
 ]
 
 
@@ -63,26 +57,21 @@ def _range(instance: Any, _attribute: attrs.Attribute[Any], _value: object) -> N
         raise InvalidRangeError(start, end)
 
 
-def _optional_aware(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _aware(instance, attribute, value)
-
-
 @attrs.frozen(kw_only=True)
 class ById:
     """Find the deleted record of `kind` with this id, at any age (R-S3)."""
 
-    kind: str = attrs.field(validator=_non_empty)
-    id: str = attrs.field(validator=_non_empty)
+    kind: str = attrs.field(validator=text_field)
+    id: str = attrs.field(validator=text_field)
 
 
 @attrs.frozen(kw_only=True)
 class ByRange:
     """Find records of `kind` deleted from `start` to `end`, both inclusive (R-S1, R-S2, D-5)."""
 
-    kind: str = attrs.field(validator=_non_empty)
-    start: datetime = attrs.field(validator=_aware)
-    end: datetime = attrs.field(validator=[_aware, _range])
+    kind: str = attrs.field(validator=text_field)
+    start: datetime = attrs.field(validator=instant_field)
+    end: datetime = attrs.field(validator=[instant_field, _range])
 
 
 @attrs.frozen(kw_only=True)
@@ -93,18 +82,18 @@ class ByUser:
     user's newest event with any record left, whatever its kind (D-10, D-11).
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    user_id: str = attrs.field(validator=_non_empty)
-    start: datetime | None = attrs.field(default=None, validator=_optional_aware)
-    end: datetime | None = attrs.field(default=None, validator=[_optional_aware, _range])
+    kind: str = attrs.field(validator=text_field)
+    user_id: str = attrs.field(validator=text_field)
+    start: datetime | None = attrs.field(default=None, validator=optional_instant_field)
+    end: datetime | None = attrs.field(default=None, validator=[optional_instant_field, _range])
 
 
 @attrs.frozen(kw_only=True)
 class ByJob:
     """Find the records of `kind` deleted by every event of the job in the window (R-S5, D-6)."""
 
-    kind: str = attrs.field(validator=_non_empty)
-    job_id: str = attrs.field(validator=_non_empty)
+    kind: str = attrs.field(validator=text_field)
+    job_id: str = attrs.field(validator=text_field)
 
 
 @attrs.frozen(kw_only=True)
@@ -115,9 +104,9 @@ class BySystem:
     range is optional and clipped to the window like the others.
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    start: datetime | None = attrs.field(default=None, validator=_optional_aware)
-    end: datetime | None = attrs.field(default=None, validator=[_optional_aware, _range])
+    kind: str = attrs.field(validator=text_field)
+    start: datetime | None = attrs.field(default=None, validator=optional_instant_field)
+    end: datetime | None = attrs.field(default=None, validator=[optional_instant_field, _range])
 
 
 @attrs.frozen(kw_only=True)
@@ -128,9 +117,9 @@ class ByField:
     (D-12); no time limit applies.
     """
 
-    kind: str = attrs.field(validator=_non_empty)
-    field: str = attrs.field(validator=_non_empty)
-    value: str = attrs.field(validator=_non_empty)
+    kind: str = attrs.field(validator=text_field)
+    field: str = attrs.field(validator=text_field)
+    value: str = attrs.field(validator=text_field)
 
 
 Criteria = ById | ByRange | ByUser | ByJob | BySystem | ByField
@@ -331,15 +320,19 @@ class Brief:
         return self.role is MemberRole.ORIGIN
 
 
+def title(record: Record, hierarchy: Hierarchy) -> str:
+    """A record's title or label: its first non-empty title field of its kind (R-S7), or ""."""
+    spec = hierarchy.kinds.get(record.kind)
+    fields = spec.title_fields if spec is not None else ()
+    return next((str(record.data[f]) for f in fields if record.data.get(f) not in (None, "")), "")
+
+
 def brief(entry: DeletedRecord, hierarchy: Hierarchy) -> Brief:
-    """The brief view of `entry`: its title is the first non-empty title field of its kind."""
-    data = entry.record.data
-    fields = hierarchy.kinds[entry.kind].title_fields if entry.kind in hierarchy.kinds else ()
-    title = next((str(data[f]) for f in fields if data.get(f) not in (None, "")), "")
+    """The brief view of `entry` (R-S7), titled by `title`."""
     return Brief(
         kind=entry.kind,
         id=entry.id,
-        title=title,
+        title=title(entry.record, hierarchy),
         deleted_at=entry.deleted_at,
         deleted_by=entry.actor,
         event_id=entry.event_id,
@@ -414,16 +407,28 @@ class PageCursor:
 
     @staticmethod
     def digest(criteria: Criteria) -> str:
-        """The digest of `criteria` that its cursors carry."""
-        return hashlib.sha256(repr(criteria).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        """The digest of `criteria` that its cursors carry.
+
+        It leaves out the range: the cursor carries the window the first page resolved, so a
+        range given relative to now ("the last 6 days") may be given again as it is then.
+        """
+        fields = [
+            (name, value)
+            for name, value in attrs.asdict(criteria).items()
+            if not isinstance(value, datetime)
+        ]
+        named = repr((type(criteria).__name__, fields)).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(named).hexdigest()[:16]
 
     def encode(self) -> str:
         """The cursor as an opaque, URL-safe string."""
         window = self.window
         body = {
             "s": self.search,
-            "a": [self.after[0].isoformat(), self.after[1]],
-            "w": None if window is None else [_iso(window.start), _iso(window.end), window.clipped],
+            "a": [_micros(self.after[0]), self.after[1]],
+            "w": None
+            if window is None
+            else [_micros(window.start), _micros(window.end), window.clipped],
             "e": None if self.events is None else sorted(self.events),
         }
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=True)
@@ -454,7 +459,7 @@ class PageCursor:
                 ),
                 events=None if events is None else frozenset(_text(e) for e in events),
             )
-        except (ValueError, TypeError, KeyError, IndexError, binascii.Error) as e:
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, binascii.Error) as e:
             shown = text[:40] + "..." if isinstance(text, str) and len(text) > 40 else text
             raise InvalidInputError(
                 f"not a search cursor: {quote(shown)}", field="cursor", value=shown
@@ -470,8 +475,19 @@ class PageCursor:
 _LONGEST_CURSOR = 64_000
 
 
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.isoformat()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@overload
+def _micros(at: datetime) -> int: ...
+
+
+@overload
+def _micros(at: None) -> None: ...
+
+
+def _micros(at: datetime | None) -> int | None:
+    return None if at is None else (at - _EPOCH) // timedelta(microseconds=1)
 
 
 def _text(value: object) -> str:
@@ -481,10 +497,9 @@ def _text(value: object) -> str:
 
 
 def _instant(value: object) -> datetime:
-    at = datetime.fromisoformat(_text(value))
-    if at.utcoffset() is None:
-        raise ValueError("not an aware instant")
-    return at
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not a time")
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def _optional_instant(value: object) -> datetime | None:

@@ -15,12 +15,11 @@ from datetime import datetime
 from deleted_repo import deleting, inputs, restoring, retention
 from deleted_repo.deleting import Deletion
 from deleted_repo.errors import (
+    DeletedRepoError,
     IntegrityError,
-    NotAuthorizedError,
     RecordNotFoundError,
     RestoreJobNotFoundError,
     StalePlanError,
-    quote,
 )
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.listeners import Listener, Listeners
@@ -30,14 +29,14 @@ from deleted_repo.model import (
     DeletionEvent,
     EmptiedParents,
     Hierarchy,
-    Policy,
     Record,
     Requester,
 )
 from deleted_repo.planner import RestorePlan, plan_restore
+from deleted_repo.policy import Policy
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.reads import StateReader
-from deleted_repo.results import PurgeReport, RestoreResult
+from deleted_repo.results import ListenerFailure, PurgeReport, RestoreResult
 from deleted_repo.search import (
     Brief,
     Criteria,
@@ -70,7 +69,7 @@ class DeletedRepository:
             data fields its policy indexes.
         clock: returns the current time, timezone-aware; the core never reads the clock itself.
         hierarchy: which kind may be the parent of which (default: Alma's).
-        policy: the rules' numbers and switches (default: Alma's values).
+        policy: the rules' numbers and switches, naming only declared kinds (default: Alma's).
         new_id: makes event and job ids (default: random UUIDs).
 
     Attributes:
@@ -107,11 +106,14 @@ class DeletedRepository:
         self.deleted: DeletedStore = store.deleted
         self.jobs: RestoreJobLog = store.jobs
         self.hierarchy = hierarchy
-        self.policy = policy if policy is not None else Policy()
+        self.policy = (
+            Policy.default_for(hierarchy) if policy is None else policy.checked_against(hierarchy)
+        )
         self._clock = clock
         self._new_id = new_id
         self._listeners = Listeners()
         self._state = StateReader(store.catalog, store.deleted)
+        self._rules = restoring.Rules(self._state, hierarchy, self.policy)
         store.index_fields(self.policy.indexed_fields())
 
     @classmethod
@@ -276,7 +278,7 @@ class DeletedRepository:
                 search.
             UnknownActorError: a search by a user or job that never deleted anything here.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         inputs.check_limit(limit, most=MAX_PAGE)
         resumed = None if cursor is None else PageCursor.decode(cursor, criteria)
         scope = (None, None) if resumed is None else (resumed.window, resumed.events)
@@ -295,7 +297,7 @@ class DeletedRepository:
             NotAuthorizedError: the requester lacks the restore role.
             RecordNotFoundError: the id is not deleted in the requester's institution.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         inputs.check_ids([record_id], field="record_id")
         found = self.deleted.get(institution, [record_id])
         if record_id not in found:
@@ -319,7 +321,7 @@ class DeletedRepository:
             CapExceededError: over the cap without batches (R-P8).
             ConflictError: a conflict under the ``fail`` policy (R-P7).
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         now = self._now()
         query = query_for(criteria, self.deleted, institution, self.hierarchy, self.policy, now)
         return plan_restore(
@@ -349,23 +351,25 @@ class DeletedRepository:
             InvalidInputError: not a plan, or the batch is not a batch number.
             InvalidPlanError: the plan is malformed, or the batch does not exist.
             StalePlanError: the state moved since planning; nothing of that batch changed.
+
+        Every error it raises names the batch that failed (`batch`) and the jobs of the
+        batches committed before it (`committed`).
         """
-        institution = self._authorize(requester)
+        self.policy.authorize(requester)
         inputs.check_instance(plan, RestorePlan, "plan")
         if batch is not None:
             inputs.check_instance(batch, int, "batch")
-        if plan.institution != institution:
-            raise NotAuthorizedError(
-                requester.user_id,
-                institution,
-                self.policy.restore_role,
-                detail=f"cannot restore a plan of institution {quote(plan.institution)}",
-            )
+        self.policy.authorize(requester, plan.institution)
         # D-20: a plan restoring nothing runs one empty job, to record its exclusions (R-E3).
         numbers = range(1, max(len(plan.batches), 1) + 1) if batch is None else [batch]
-        jobs, failures = [], []
+        jobs: list[RestoreJob] = []
+        failures: list[ListenerFailure] = []
         for number in numbers:
-            job, records = self._execute(plan, number, requester)
+            try:
+                job, records = self._execute(plan, number, requester)
+            except DeletedRepoError as e:
+                e.batch, e.committed = number, tuple(jobs)
+                raise
             jobs.append(job)
             if records:
                 failures.extend(self._listeners.notify(job, records))
@@ -374,14 +378,15 @@ class DeletedRepository:
     def _execute(
         self, plan: RestorePlan, number: int, requester: Requester
     ) -> tuple[RestoreJob, list[Record]]:
+        user = requester.user_id
         planned = restoring.batch_of(plan, number, self.policy)
         now = self._now()
-        job = restoring.batch_job(
-            plan, number, planned, job_id=self._new_id(), requested_by=requester.user_id, at=now
-        )
         records = [p.record for p in planned]
         with self.store.transaction():
-            restoring.check_fresh(plan, planned, self._state, self.hierarchy, self.policy, now)
+            restoring.check_fresh(plan, planned, self._rules, now)
+            job = restoring.batch_job(
+                plan, number, planned, self._rules, job_id=self._new_id(), at=now, requested_by=user
+            )
             try:
                 if records:
                     self.catalog.add(plan.institution, records)
@@ -403,7 +408,7 @@ class DeletedRepository:
             InvalidInputError: a limit that is not from 1 to 10,000.
             RestoreJobNotFoundError: `after` names no recorded job.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         if after is not None:
             inputs.check_ids([after], field="after")
             if self.jobs.get(institution, after) is None:
@@ -418,28 +423,26 @@ class DeletedRepository:
         Raises:
             RestoreJobNotFoundError: no such job in the requester's institution.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         inputs.check_ids([job_id], field="job_id")
         job = self.jobs.get(institution, job_id)
         if job is None:
             raise RestoreJobNotFoundError(job_id)
         return job
 
-    def purge(self, *, requester: Requester) -> PurgeReport:
+    def purge(self, *, requester: Requester, dry_run: bool = False) -> PurgeReport:
         """Remove for good the deleted records past their kind's retention (R-R1).
 
         Deleted records below a purged one go with it, since they could never be restored
-        without it (D-27). Purged ids are gone (R-M4).
+        without it (D-27). Purged ids are gone (R-M4). With `dry_run`, report what would go
+        and remove nothing.
         """
-        institution = self._authorize(requester)
+        institution = self.policy.authorize(requester)
         report = retention.purge_report(self._state, institution, self.policy, self._now())
-        if report.ids:
+        if report.ids and not dry_run:
             with self.store.transaction():
                 self.deleted.remove(institution, report.ids)
         return report
-
-    def _authorize(self, requester: Requester) -> str:
-        return self.policy.authorize(requester)
 
     def _now(self) -> datetime:
         return inputs.check_aware(self._clock(), "clock")

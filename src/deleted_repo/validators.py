@@ -9,20 +9,33 @@ its value and raises `InvalidInputError` naming the field (STYLE 20: what is sto
 
 from __future__ import annotations
 
+import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 from deleted_repo.errors import InvalidInputError, quote
+
+E = TypeVar("E", bound=enum.Enum)
 
 __all__ = [
     "LONGEST",
     "MAX_DEPTH",
+    "as_collection",
+    "as_dict",
+    "as_tuple",
+    "check_choice",
     "check_data",
     "check_duration",
     "check_instant",
     "check_text",
+    "instant_field",
+    "optional_instant_field",
+    "optional_text_field",
+    "text_field",
     "text_problem",
 ]
 
@@ -148,3 +161,72 @@ def _scalar_problem(item: object) -> str | None:
     if isinstance(item, float) and not math.isfinite(item):
         return "is not a finite number"
     return None
+
+
+def check_choice(cls: type[E], value: object, field: str) -> E:
+    """Return the member of the enum `cls` that `value` is or names."""
+    try:
+        return cls(value)
+    except ValueError:
+        choices = ", ".join(repr(m.value) for m in cls)
+        raise InvalidInputError(
+            f"{field} must be one of {choices}, got {quote(value)}", field=field, value=value
+        ) from None
+
+
+# Validators and converters for attrs fields, built on the checks above.
+
+
+def text_field(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: the field holds storable, non-empty text (`check_text`)."""
+    check_text(value, attribute.name)
+
+
+def optional_text_field(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: the field holds None or storable, non-empty text."""
+    if value is not None:
+        text_field(instance, attribute, value)
+
+
+def instant_field(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: the field holds an aware instant that exists in UTC."""
+    check_instant(value, attribute.name)
+
+
+def optional_instant_field(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
+    """An attrs validator: the field holds None or an aware instant that exists in UTC."""
+    if value is not None:
+        instant_field(instance, attribute, value)
+
+
+def as_collection(value: object, field: str | None = None) -> Iterable[Any]:
+    """`value`, if it is a collection other than a string.
+
+    Raises:
+        InvalidInputError: it is a string, bytes, or not iterable.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInputError(
+            f"{field or 'value'} must be a collection, got {quote(value)}", field=field, value=value
+        )
+    return value
+
+
+def as_tuple(value: Iterable[Any]) -> tuple[Any, ...]:
+    """An attrs converter: the tuple of a collection."""
+    if type(value) is tuple or type(value) is list:  # the common case, without an ABC check
+        return tuple(value)
+    return tuple(as_collection(value))
+
+
+def as_dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
+    """An attrs converter: the dict of a mapping.
+
+    Raises:
+        InvalidInputError: `value` is not a mapping.
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"expected a mapping, got {quote(value)}", value=value)
+    return dict(value)

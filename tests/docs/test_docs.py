@@ -5,11 +5,11 @@ what an earlier block of the same file defined. Every block whose fence says ``p
 its fence may add one option:
 
 - ``requires=MODULE``: the block is left out when that module cannot be imported;
-- ``requires-postgres``: the block runs against the PostgreSQL server of
-  ``DELETED_REPO_POSTGRES_URL``. Each ``postgresql://`` (or ``postgresql+driver://``) URL in its
-  code is replaced by that one, and each ``schema="..."`` by a fresh schema, dropped afterwards.
-  Without the variable the page's other blocks run and the test is skipped, saying which
-  blocks did not; with ``DELETED_REPO_REQUIRE_POSTGRES=1`` it fails instead.
+- ``requires-postgres``: the block runs against the PostgreSQL server of the `tests.postgres`
+  plugin. Each ``postgresql://`` (or ``postgresql+driver://``) URL in its code is replaced by
+  the server's, and each ``schema="..."`` by a fresh schema of this run (`new_schema`), which
+  the plugin drops at the end. Where the plugin skips PostgreSQL, the page's other blocks run
+  and the test is skipped, saying which blocks did not; where it fails, the test fails.
 
 When the next block's fence adds ``output`` (```` ```text output ````), what the Python block
 prints must equal that block. Line numbers in tracebacks are those of the Markdown file.
@@ -32,12 +32,13 @@ import sys
 import tomllib
 import traceback
 import types
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
+import sqlalchemy as sa
+from tests.postgres import RUN, new_schema
 
 from deleted_repo import errors
 
@@ -45,8 +46,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 
-POSTGRES_URL = os.environ.get("DELETED_REPO_POSTGRES_URL", "")
-REQUIRE_POSTGRES = os.environ.get("DELETED_REPO_REQUIRE_POSTGRES") == "1"
 POSTGRES = "requires-postgres"
 
 PUBLIC_MODULES = (
@@ -103,9 +102,7 @@ class Block:
         return POSTGRES in self.options
 
     def left_out_because(self) -> str | None:
-        """Why the block is left out here, or None when it runs."""
-        if self.needs_postgres and not POSTGRES_URL:
-            return "DELETED_REPO_POSTGRES_URL is not set"
+        """Why the block is left out here for a missing module, or None when it runs."""
         for option in self.options:
             name, _, module = option.partition("=")
             if name == "requires" and not _importable(module):
@@ -163,30 +160,19 @@ def python_blocks(path: Path) -> list[tuple[Block, Block | None]]:
     return pairs
 
 
-def on_postgres(code: str, schemas: list[str]) -> str:
-    """`code` with its PostgreSQL URLs made ours and its schemas fresh ones, added to `schemas`."""
-    code = URL_LITERAL.sub(lambda _: repr(POSTGRES_URL), code)
-
-    def fresh(_: re.Match[str]) -> str:
-        schemas.append(f"docs_{uuid.uuid4().hex[:12]}")
-        return f"schema={schemas[-1]!r}"
-
-    return SCHEMA_ARGUMENT.sub(fresh, code)
+def on_postgres(code: str, url: sa.URL) -> str:
+    """`code` with its PostgreSQL URLs made `url` and its schemas fresh ones of this run."""
+    code = URL_LITERAL.sub(lambda _: repr(url.render_as_string(hide_password=False)), code)
+    return SCHEMA_ARGUMENT.sub(lambda _: f"schema={new_schema()!r}", code)
 
 
-def drop_schemas(schemas: list[str]) -> None:
-    """Drop the PostgreSQL schemas a page's blocks worked in."""
-    if not schemas:
-        return
-    import sqlalchemy as sa  # noqa: PLC0415 (only pages that use PostgreSQL need it)
-
-    engine = sa.create_engine(POSTGRES_URL)
+def postgres_or_why_not(request: pytest.FixtureRequest) -> sa.URL | str:
+    """The plugin's PostgreSQL URL, or the reason it skips PostgreSQL; fails where it fails."""
     try:
-        with engine.begin() as connection:
-            for schema in schemas:
-                connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        engine.dispose()
+        url: sa.URL = request.getfixturevalue("postgres_url")
+    except pytest.skip.Exception as skipped:
+        return str(skipped)
+    return url
 
 
 def run(block: Block, code: str, namespace: dict[str, object]) -> tuple[str, str]:
@@ -203,23 +189,26 @@ def run(block: Block, code: str, namespace: dict[str, object]) -> tuple[str, str
 
 
 @pytest.mark.parametrize("path", markdown_files(), ids=_id)
-def test_python_blocks_run(path: Path) -> None:
+def test_python_blocks_run(path: Path, request: pytest.FixtureRequest) -> None:
     """Every Python block of the file runs, in order, in one namespace, and prints what it says."""
+    pairs = python_blocks(path)
+    postgres = postgres_or_why_not(request) if any(b.needs_postgres for b, _ in pairs) else None
     name = "docs_" + re.sub(r"\W", "_", _id(path))
     module = types.ModuleType(name)
     module.__file__ = str(path)
     sys.modules[name] = module
-    schemas: list[str] = []
     left_out: list[str] = []
     try:
-        for block, output in python_blocks(path):
+        for block, output in pairs:
             reason = block.left_out_because()
+            if block.needs_postgres and isinstance(postgres, str):
+                reason = reason or postgres
             if reason is not None:
-                if block.needs_postgres and REQUIRE_POSTGRES:
-                    pytest.fail(f"DELETED_REPO_REQUIRE_POSTGRES=1, but {block.where}: {reason}")
                 left_out.append(f"{block.where} ({reason})")
                 continue
-            code = on_postgres(block.code, schemas) if block.needs_postgres else block.code
+            code = block.code
+            if block.needs_postgres and isinstance(postgres, sa.URL):
+                code = on_postgres(code, postgres)
             printed, failure = run(block, code, module.__dict__)
             if failure:
                 pytest.fail(f"the block at {block.where} failed:\n{failure}", pytrace=False)
@@ -231,7 +220,6 @@ def test_python_blocks_run(path: Path) -> None:
                 )
     finally:
         del sys.modules[name]
-        drop_schemas(schemas)
     if left_out:
         pytest.skip(f"every other block ran; these did not: {', '.join(left_out)}")
 
@@ -243,17 +231,17 @@ def test_blocks_are_found() -> None:
 
 
 def test_postgres_blocks_are_rewritten() -> None:
-    """A PostgreSQL block's URL and schema are replaced; the fresh schema is remembered."""
-    schemas: list[str] = []
+    """A PostgreSQL block's URL is replaced, and its schema by a fresh one of this run."""
+    ours = "postgresql+psycopg://tester:secret@127.0.0.1:5432/test"
     code = on_postgres(
         'e = create_engine("postgresql+psycopg://ils@db.example.org/ils")\n'
         'SqlStore(e, schema="deleted_repo")\n',
-        schemas,
+        sa.make_url(ours),
     )
     assert "db.example.org" not in code
-    assert repr(POSTGRES_URL) in code
-    assert len(schemas) == 1
-    assert f"schema={schemas[0]!r}" in code
+    assert f"create_engine({ours!r})" in code
+    [schema] = re.findall(r"schema='(\w+)'", code)
+    assert schema.startswith(f"{RUN}_")
 
 
 @pytest.mark.parametrize("path", markdown_files(), ids=_id)

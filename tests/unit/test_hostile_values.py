@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 import sqlalchemy as sa
 
@@ -23,9 +24,12 @@ from deleted_repo import (
     ByUser,
     DeletedRepository,
     Deletion,
+    Exclusion,
+    ExclusionCause,
     Hierarchy,
     InvalidInputError,
     KindSpec,
+    Outcome,
     Policy,
     Record,
     Requester,
@@ -36,7 +40,7 @@ from deleted_repo import (
 )
 from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.stores.sql import SqlStore
-from tests.support import ANA, INSTITUTION, MANAGER, START, repository
+from tests.support import ANA, INSTITUTION, MANAGER, START, Clock, repository
 
 SURROGATE = "\ud800"
 NUL = "\x00"
@@ -276,3 +280,32 @@ def test_a_plan_written_by_hand_cannot_pass_the_block_policy(repo: DeletedReposi
     written = to_json(lenient.plan(ById(kind="item", id="i1"), requester=MANAGER))
     with pytest.raises(StalePlanError):
         blocking.restore(from_json(written, RestorePlan), requester=MANAGER)
+
+
+def test_forged_exclusions_never_reach_the_audit() -> None:
+    """R-E3, D-33: the job records only the exclusions planning confirms, in its own words."""
+    clock = Clock()
+    repo = repository(clock=clock)
+    repo.catalog.add(
+        INSTITUTION,
+        [
+            Record("bib", "b1"),
+            Record("representation", "r1", "b1"),
+            Record("file", "f1", "r1", {"label": "p1"}),
+        ],
+    )
+    repo.delete(INSTITUTION, ["r1"], actor=ANA)
+    clock.advance(days=91)
+    plan = repo.plan(ById(kind="representation", id="r1"), requester=MANAGER)
+    [expired] = plan.excluded
+    forged = attrs.evolve(
+        plan,
+        excluded=[
+            attrs.evolve(expired, detail="x" * 1_000_000),
+            Exclusion(id="nobody", kind="bib", cause=ExclusionCause.EXPIRED, detail="made up"),
+            attrs.evolve(expired, id="b1", kind="bib"),
+        ],
+    )
+    (job,) = repo.restore(forged, requester=MANAGER).jobs
+    left_out = [(o.id, o.reason) for o in job.outcomes if o.outcome is Outcome.EXCLUDED]
+    assert left_out == [("f1", expired.detail)]

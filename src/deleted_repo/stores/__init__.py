@@ -1,1 +1,1 @@
-"""Storage adapters: `memory` (reference) and `sql` (SQLite, PostgreSQL)."""
+"""Storage adapters: `memory` (reference) and `sql` (SQLite, PostgreSQL), sharing `keys`."""

@@ -23,15 +23,8 @@ from collections.abc import Mapping, Sequence
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from deleted_repo.model import (
-    ALMA,
-    ALMA_SYSTEM_LABELS,
-    Actor,
-    EmptiedParents,
-    Hierarchy,
-    Policy,
-    Record,
-)
+from deleted_repo.model import ALMA, ALMA_SYSTEM_LABELS, Actor, EmptiedParents, Hierarchy, Record
+from deleted_repo.policy import Policy
 
 __all__ = ["actors", "catalogs", "emptied_parents", "hierarchies"]
 

@@ -1,0 +1,58 @@
+"""The SQL store: every port on SQLite or PostgreSQL, through SQLAlchemy Core.
+
+`SqlStore` keeps the catalog, the deleted repository and the restore-job log in six tables
+(`metadata`, to include in the host's own migrations) and shares one transaction between them.
+It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`` extra
+(psycopg 3). Nothing connects or creates tables until asked.
+
+One module per part: `schema` (the tables), `database` (connections, transactions, write
+serialization, driver errors), `codec` (rows to values and back), `queries` (the searches'
+statements), `records` (what the catalog and the deleted store share), `catalog`, `deleted`,
+`jobs`, and `store` (`SqlStore`). The public API is what this package exports.
+
+Example:
+    >>> import sqlalchemy as sa
+    >>> from datetime import datetime, timezone
+    >>> from deleted_repo import DeletedRepository, Record
+    >>> store = SqlStore(sa.create_engine("sqlite://"))
+    >>> store.create_schema()
+    >>> repo = DeletedRepository(store, clock=lambda: datetime(2026, 1, 5, tzinfo=timezone.utc))
+    >>> store.catalog.add("01UNI", [Record("bib", "991"), Record("holding", "221", "991")])
+    >>> sorted(store.catalog.get("01UNI", ["991", "221", "999"]))
+    ['221', '991']
+
+Tables (all names start with ``deleted_repo_``; datetimes are integer microseconds since the
+epoch in UTC, so order and equality are exact on every database):
+
+* ``catalog``: the active records (institution, id, kind, parent_id, data) for hosts without a
+  catalog of their own.
+* ``event``: one row per deletion event, with its actor, time and insertion order (``seq``).
+* ``deleted``: one row per deleted record still in the repository, with its snapshot, role,
+  origin, lineage, event, actor and deletion time.
+* ``catalog_field`` and ``deleted_field``: the values of the indexed data fields (an item's
+  barcode, say), one row per record and field, so searches by them use an index.
+* ``restore_job``: each restore job as JSON, with its id, institution and time.
+
+Limits:
+    * Record data are stored as JSON: tuples come back as lists, and values JSON cannot hold
+      raise `StorageError`. PostgreSQL text cannot hold the NUL character.
+    * Write transactions are serialized (see `SqlStore`), which is what keeps a restore's
+      check and writes together; two stores on one database serialize each other too.
+    * On SQLite, a connection given already inside the host's transaction keeps the kind of
+      BEGIN the host chose; a deferred one may then fail with "database is locked"
+      (`StorageError`) when two writers meet. An in-memory database shared through one
+      connection (``StaticPool``) gives every thread the same transaction.
+    * Searches by a data field outside ``indexed_fields`` read every record of the kind.
+    * On PostgreSQL, a write the database refuses (a duplicate id, say: `IntegrityError`) makes
+      psycopg log one warning ("error ignored terminating Pipeline"), as its batched inserts run
+      in pipeline mode. The facade checks before it writes, so this happens only when another
+      writer races it or a host calls the ports directly with clashing ids.
+"""
+
+from deleted_repo.stores.sql.catalog import SqlCatalog
+from deleted_repo.stores.sql.deleted import SqlDeletedStore
+from deleted_repo.stores.sql.jobs import SqlJobLog
+from deleted_repo.stores.sql.schema import metadata
+from deleted_repo.stores.sql.store import SqlStore
+
+__all__ = ["SqlCatalog", "SqlDeletedStore", "SqlJobLog", "SqlStore", "metadata"]

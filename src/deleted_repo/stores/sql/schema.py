@@ -1,0 +1,165 @@
+"""The tables of the SQL store, schema-less, with their naming conventions and indexes.
+
+The package's docstring (`deleted_repo.stores.sql`) says what each table holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+__all__ = [
+    "PREFIX",
+    "Micros",
+    "Text",
+    "catalog",
+    "catalog_field",
+    "deleted",
+    "deleted_field",
+    "event",
+    "located",
+    "metadata",
+    "restore_job",
+]
+
+PREFIX = "deleted_repo_"
+"""The start of every table's name."""
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    }
+)
+"""The tables of `SqlStore`, schema-less: add them to the host's migrations (Alembic)."""
+
+# On PostgreSQL, ids compare by code point ("C"), as Python compares strings, so that the
+# database's order is the search order whatever the database's default collation.
+Text = sa.String().with_variant(postgresql.VARCHAR(collation="C"), "postgresql")
+"""Ids and other text: compared by code point on every database."""
+
+Micros = sa.BigInteger
+"""Instants, as integer microseconds since the epoch in UTC (`deleted_repo.stores.keys`)."""
+
+
+def _field_table(name: str) -> sa.Table:
+    table = sa.Table(
+        PREFIX + name,
+        metadata,
+        sa.Column("institution", Text, primary_key=True),
+        sa.Column("record_id", Text, primary_key=True),
+        sa.Column("field", Text, primary_key=True),
+        sa.Column("kind", Text, nullable=False),
+        sa.Column("value", Text, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    sa.Index(
+        f"ix_{PREFIX}{name}_value",
+        table.c.institution,
+        table.c.kind,
+        table.c.field,
+        table.c.value,
+        table.c.record_id,
+    )
+    return table
+
+
+def _record_columns() -> list[sa.Column[Any]]:
+    """The columns of a record, first in the tables of active and of deleted records."""
+    return [
+        sa.Column("institution", Text, primary_key=True),
+        sa.Column("id", Text, primary_key=True),
+        sa.Column("kind", Text, nullable=False),
+        sa.Column("parent_id", Text, nullable=True),
+        sa.Column("data", sa.JSON, nullable=False),
+    ]
+
+
+catalog = sa.Table(
+    PREFIX + "catalog",
+    metadata,
+    *_record_columns(),
+)
+"""The active records."""
+sa.Index(f"ix_{PREFIX}catalog_parent", catalog.c.institution, catalog.c.parent_id)
+
+catalog_field = _field_table("catalog_field")
+"""The indexed data fields of the active records: one row per record and field."""
+
+event = sa.Table(
+    PREFIX + "event",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("institution", Text, nullable=False),
+    sa.Column("id", Text, nullable=False),
+    sa.Column("actor_kind", Text, nullable=False),
+    sa.Column("actor_id", Text, nullable=False),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("origins", sa.JSON, nullable=False),
+    sa.UniqueConstraint("institution", "id", name=f"uq_{PREFIX}event_id"),
+)
+"""The deletion events, in insertion order (``seq``)."""
+sa.Index(
+    f"ix_{PREFIX}event_actor",
+    event.c.institution,
+    event.c.actor_kind,
+    event.c.actor_id,
+    event.c.at,
+    event.c.seq,
+)
+sa.Index(f"ix_{PREFIX}event_actor_kind", event.c.institution, event.c.actor_kind, event.c.at)
+
+deleted = sa.Table(
+    PREFIX + "deleted",
+    metadata,
+    *_record_columns(),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("origin_id", Text, nullable=False),
+    sa.Column("lineage", sa.JSON, nullable=False),
+    sa.Column("event_id", Text, nullable=False),
+    sa.Column("actor_kind", Text, nullable=False),
+    sa.Column("actor_id", Text, nullable=False),
+    sa.Column("deleted_at", Micros, nullable=False),
+)
+"""The deleted records still in the repository, each with its event's header."""
+sa.Index(
+    f"ix_{PREFIX}deleted_kind_time",
+    deleted.c.institution,
+    deleted.c.kind,
+    deleted.c.deleted_at,
+    deleted.c.id.desc(),
+)
+sa.Index(f"ix_{PREFIX}deleted_event", deleted.c.institution, deleted.c.event_id)
+sa.Index(f"ix_{PREFIX}deleted_parent", deleted.c.institution, deleted.c.parent_id)
+
+deleted_field = _field_table("deleted_field")
+"""The indexed data fields of the deleted records: one row per record and field."""
+
+restore_job = sa.Table(
+    PREFIX + "restore_job",
+    metadata,
+    sa.Column("institution", Text, primary_key=True),
+    sa.Column("id", Text, primary_key=True),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+)
+"""The restore jobs, each as JSON."""
+sa.Index(
+    f"ix_{PREFIX}restore_job_time",
+    restore_job.c.institution,
+    restore_job.c.at,
+    restore_job.c.id.desc(),
+)
+
+
+def located(schema: str | None) -> sa.MetaData:
+    """`metadata` with its tables in `schema` (a copy), or `metadata` itself for None."""
+    if schema is None:
+        return metadata
+    copy = sa.MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
+        table.to_metadata(copy, schema=schema)
+    return copy

@@ -1,0 +1,150 @@
+"""`SqlStore`: the three parts of the SQL store over one database, under one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from deleted_repo.model import Record
+from deleted_repo.policy import Policy
+from deleted_repo.stores.sql.catalog import SqlCatalog
+from deleted_repo.stores.sql.codec import FieldIndex
+from deleted_repo.stores.sql.database import Database
+from deleted_repo.stores.sql.deleted import SqlDeletedStore
+from deleted_repo.stores.sql.jobs import SqlJobLog
+from deleted_repo.stores.sql.schema import (
+    catalog,
+    catalog_field,
+    deleted,
+    deleted_field,
+    located,
+)
+
+__all__ = ["SqlStore"]
+
+
+class SqlStore:
+    """A catalog, a deleted repository and a restore-job log in SQL, under one transaction.
+
+    With an `Engine`, each port call outside a transaction runs in a short transaction of its
+    own, and `transaction` holds one connection and transaction for the three parts until the
+    block ends; the connection belongs to the thread that opened it, so threads sharing a
+    store never share a connection. With a `Connection`, the store works on it: port calls and
+    `transaction` join the transaction open on it (through a savepoint), or open and commit one.
+
+    Write transactions are serialized, so that a restore's freshness check and its writes see
+    no concurrent writer in between (R-E1, R-E2): on SQLite they start with ``BEGIN
+    IMMEDIATE`` (the store installs SQLAlchemy's documented pysqlite recipe on the engine: it
+    turns off pysqlite's own BEGIN and emits ours, and sets a busy timeout of 30 s); on
+    PostgreSQL they take a transaction-level advisory lock for the schema. A write inside a
+    transaction runs under a savepoint, so one that fails changes nothing and the transaction
+    can go on, as in the in-memory store.
+
+    Args:
+        bind: the engine or connection to work through; nothing connects until a call needs it.
+        schema: the schema of the tables (PostgreSQL), applied with ``schema_translate_map``;
+            None for the connection's default.
+
+    The data fields kept in an index, so that searches and unique checks by them use it
+    (R-S10, R-P7), are the default `Policy`'s searchable and unique fields until a repository
+    names its own through `index_fields`; other fields are searched by reading every record of
+    the kind. After the indexed fields of an existing database change, call `reindex`.
+
+    Attributes:
+        catalog: the active records (`deleted_repo.ports.Catalog`).
+        deleted: the deleted repository (`deleted_repo.ports.DeletedStore`).
+        jobs: the restore-job log (`deleted_repo.ports.RestoreJobLog`).
+        schema: the schema given.
+        dialect: the database's dialect name ("sqlite", "postgresql").
+        indexed_fields: per kind, the data fields in the field index.
+
+    Raises:
+        InvalidInputError: `bind` is neither an engine nor a connection.
+    """
+
+    def __init__(self, bind: Engine | Connection, *, schema: str | None = None) -> None:
+        self._db = Database(bind, schema=schema)
+        self._fields = FieldIndex(Policy().indexed_fields())
+        self.schema = schema
+        self.dialect: str = self._db.dialect
+        self.catalog = SqlCatalog(self._db, self._fields)
+        self.deleted = SqlDeletedStore(self._db, self._fields)
+        self.jobs = SqlJobLog(self._db)
+
+    @property
+    def indexed_fields(self) -> dict[str, tuple[str, ...]]:
+        """Per kind, the data fields in the field index (see `index_fields`)."""
+        return self._fields.fields
+
+    def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """See `deleted_repo.ports.Store.index_fields`.
+
+        Records written before a field was indexed are not in its index: call `reindex` after
+        the indexed fields of an existing database change.
+        """
+        self._fields.set(fields)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """See `deleted_repo.ports.Store.transaction`.
+
+        A transaction opened inside another (of the same store, in the same thread, or the
+        host's on the connection given) joins it through a savepoint: if the inner block
+        raises, only its writes are undone.
+
+        Raises:
+            StorageError: the database failed to begin or commit; nothing was kept.
+        """
+        return self._db.transaction()
+
+    def create_schema(self) -> None:
+        """Create the tables and indexes that do not exist yet (and, on PostgreSQL, the schema).
+
+        Raises:
+            StorageError: the database refused.
+        """
+        with self._db.session(write=True) as conn:
+            if self.schema is not None and self.dialect == "postgresql":
+                conn.execute(sa.schema.CreateSchema(self.schema, if_not_exists=True))
+            located(self.schema).create_all(conn)
+
+    def drop_schema(self) -> None:
+        """Drop the tables and all they hold (and, on PostgreSQL, the schema once it is empty).
+
+        Raises:
+            StorageError: the database refused.
+        """
+        with self._db.session(write=True) as conn:
+            located(self.schema).drop_all(conn)
+            if self.schema is not None and self.dialect == "postgresql":
+                left = conn.scalar(
+                    sa.text(
+                        "SELECT count(*) FROM pg_class c JOIN pg_namespace n "
+                        "ON n.oid = c.relnamespace WHERE n.nspname = :schema"
+                    ),
+                    {"schema": self.schema},
+                )
+                if not left:
+                    conn.execute(sa.schema.DropSchema(self.schema, if_exists=True))
+
+    def reindex(self) -> None:
+        """Rebuild the field indexes from the records, after `indexed_fields` changed.
+
+        Raises:
+            StorageError: the database refused.
+        """
+        db = self._db
+        with db.session(write=True) as conn:
+            for table, fields in ((catalog, catalog_field), (deleted, deleted_field)):
+                db.execute(conn, sa.delete(fields))
+                rows = db.execute(
+                    conn, sa.select(table.c.institution, table.c.id, table.c.kind, table.c.data)
+                )
+                values = [
+                    value
+                    for institution, ident, kind, data in rows
+                    for value in self._fields.rows(institution, Record(kind, ident, None, data))
+                ]
+                db.insert_many(conn, fields, values)
