@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin, overload
 
 import cattrs
 from cattrs.strategies import configure_tagged_union
@@ -115,6 +115,7 @@ def make_converter() -> cattrs.Converter:
 
 
 _DEFAULT = make_converter()
+_TAGS = [member.__name__ for member in get_args(Criteria)]
 
 
 def to_json(value: object, converter: cattrs.Converter | None = None) -> str:
@@ -122,12 +123,23 @@ def to_json(value: object, converter: cattrs.Converter | None = None) -> str:
     return json.dumps((converter or _DEFAULT).unstructure(value), sort_keys=True)
 
 
-def from_json(text: str | bytes, cls: type[T], converter: cattrs.Converter | None = None) -> T:
+@overload
+def from_json(text: str | bytes, cls: type[T], converter: cattrs.Converter | None = None) -> T: ...
+
+
+@overload
+def from_json(text: str | bytes, cls: object, converter: cattrs.Converter | None = None) -> Any: ...
+
+
+def from_json(text: str | bytes, cls: Any, converter: cattrs.Converter | None = None) -> Any:
     """Rebuild a value of type `cls` from `to_json`'s text.
 
+    `cls` may also be a union such as `Criteria` (the result is then typed `Any`).
+
     Raises:
-        InvalidInputError: the text is not JSON, or does not describe a valid `cls` (for a plan,
-            `InvalidPlanError` when it is well formed but inconsistent).
+        InvalidInputError: the text is not JSON, or does not describe a valid `cls`, naming
+            the fields at fault (for a plan, `InvalidPlanError` when it is well formed but
+            inconsistent).
     """
     try:
         return (converter or _DEFAULT).structure(json.loads(text), cls)
@@ -139,9 +151,23 @@ def from_json(text: str | bytes, cls: type[T], converter: cattrs.Converter | Non
         cause = _first_domain_error(e)
         if cause is not None:
             raise cause from e
-        name = getattr(cls, "__name__", repr(cls))
-        detail = str(e) if len(str(e)) <= 200 else f"{str(e)[:200]}..."
+        name = "criterion" if cls == Criteria else getattr(cls, "__name__", "value")
+        faults = _faults(e)
+        if isinstance(e, KeyError) and cls == Criteria:
+            faults = [f'unknown criterion {e} under "by"; known: {", ".join(_TAGS)}']
+        detail = "; ".join(faults) if faults else str(e)
+        detail = detail if len(detail) <= 300 else f"{detail[:300]}..."
         raise InvalidInputError(f"not a valid {name}: {detail}", field="json") from e
+
+
+def _faults(error: BaseException) -> list[str]:
+    """What cattrs found wrong, each with the path of the field at fault ("@ $.id")."""
+    if not isinstance(error, cattrs.BaseValidationError):
+        return []
+    try:
+        return list(cattrs.transform_error(error))
+    except Exception:  # a message is all that is lost
+        return []
 
 
 def _first_domain_error(error: BaseException) -> DeletedRepoError | None:

@@ -47,6 +47,15 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _host_begins(engine: Engine) -> bool:
+    """Whether the host's engine already emits its own BEGIN (SQLAlchemy's pysqlite recipe).
+
+    Then the store leaves the engine as it is: two listeners would begin twice ("cannot start
+    a transaction within a transaction"), and the host's BEGIN is the one its code expects.
+    """
+    return any(listener is not _sqlite_begin for listener in engine.dispatch.begin)
+
+
 class _Local(threading.local):
     conn: Connection | None = None
 
@@ -142,7 +151,8 @@ class Database:
                 if isinstance(error, type) and issubclass(error, BaseException)
             )
         )
-        if self.dialect == "sqlite" and not sa_event.contains(bind.engine, "begin", _sqlite_begin):
+        self.host_begins = self.dialect == "sqlite" and _host_begins(bind.engine)
+        if self.dialect == "sqlite" and not self.host_begins:
             sa_event.listen(bind.engine, "begin", _sqlite_begin)
 
     # Transactions

@@ -36,12 +36,19 @@ class SqlStore:
     `transaction` join the transaction open on it (through a savepoint), or open and commit one.
 
     Write transactions are serialized, so that a restore's freshness check and its writes see
-    no concurrent writer in between (R-E1, R-E2): on SQLite they start with ``BEGIN
-    IMMEDIATE`` (the store installs SQLAlchemy's documented pysqlite recipe on the engine: it
-    turns off pysqlite's own BEGIN and emits ours, and sets a busy timeout of 30 s); on
-    PostgreSQL they take a transaction-level advisory lock for the schema. A write inside a
-    transaction runs under a savepoint, so one that fails changes nothing and the transaction
+    no concurrent writer in between (R-E1, R-E2): on PostgreSQL they take a transaction-level
+    advisory lock for the schema; on SQLite they start with ``BEGIN IMMEDIATE``. A write inside
+    a transaction runs under a savepoint, so one that fails changes nothing and the transaction
     can go on, as in the in-memory store.
+
+    What the store changes on a SQLite engine, and only there: unless the engine already has a
+    ``begin`` listener of the host's (SQLAlchemy's documented pysqlite recipe), the store adds
+    its own (`host_begins` is then False). That listener turns off pysqlite's own BEGIN on each
+    connection it begins on, emits ours (``BEGIN IMMEDIATE`` for writes), and raises the
+    connection's busy timeout to 30 s if it is lower. With the host's own listener in place,
+    the store adds nothing: the host's BEGIN opens the transactions, deferred ones by default,
+    so two writers that meet make one of them fail with "database is locked" (`StorageError`)
+    rather than wait. On PostgreSQL the store changes nothing on the engine.
 
     Args:
         bind: the engine or connection to work through; nothing connects until a call needs it.
@@ -58,6 +65,8 @@ class SqlStore:
         deleted: the deleted repository (`deleted_repo.ports.DeletedStore`).
         jobs: the restore-job log (`deleted_repo.ports.RestoreJobLog`).
         schema: the schema given.
+        host_begins: whether the SQLite engine already had the host's own ``begin`` listener,
+            so the store added none (always False on PostgreSQL).
         dialect: the database's dialect name ("sqlite", "postgresql").
         indexed_fields: per kind, the data fields in the field index.
 
@@ -70,6 +79,7 @@ class SqlStore:
         self._fields = FieldIndex(Policy().indexed_fields())
         self.schema = schema
         self.dialect: str = self._db.dialect
+        self.host_begins: bool = self._db.host_begins
         self.catalog = SqlCatalog(self._db, self._fields)
         self.deleted = SqlDeletedStore(self._db, self._fields)
         self.jobs = SqlJobLog(self._db)
