@@ -7,6 +7,7 @@ store, or raised a raw Python exception, or took time quadratic in its size.
 from __future__ import annotations
 
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -309,3 +310,25 @@ def test_forged_exclusions_never_reach_the_audit() -> None:
     (job,) = repo.restore(forged, requester=MANAGER).jobs
     left_out = [(o.id, o.reason) for o in job.outcomes if o.outcome is Outcome.EXCLUDED]
     assert left_out == [("f1", expired.detail)]
+
+
+def test_reads_of_unknown_institutions_keep_nothing() -> None:
+    """R-M3: searching many institutions that hold nothing leaves the in-memory store as it was."""
+    repo = repository()
+    requesters = [
+        Requester(user_id="m", institution=f"X{n}", roles={"Repository Manager"})
+        for n in range(5_000)
+    ]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for r in requesters:
+            repo.search(ById(kind="bib", id="b1"), requester=r)
+            repo.search(ByRange(kind="item", start=START, end=START), requester=r)
+            repo.restore_jobs(requester=r)
+            repo.catalog.get(r.institution, ["b1"])
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    kept = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert kept < 200_000, kept

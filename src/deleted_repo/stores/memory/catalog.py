@@ -42,19 +42,26 @@ class MemoryCatalog:
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
         """See `deleted_repo.ports.Catalog.get`."""
-        records = self._shelves[institution].records
-        return {i: records[i] for i in ids if i in records}
+        shelf = self._shelves.get(institution)  # a read never makes a shelf
+        if shelf is None:
+            return {}
+        return {i: shelf.records[i] for i in ids if i in shelf.records}
 
     def children(self, institution: str, parent_ids: Collection[str]) -> list[Record]:
         """See `deleted_repo.ports.Catalog.children`."""
-        shelf = self._shelves[institution]
+        shelf = self._shelves.get(institution)
+        if shelf is None:
+            return []
         return [shelf.records[c] for p in parent_ids for c in shelf.children.get(p)]
 
     def find_by_field(
         self, institution: str, kind: str, field: str, values: Collection[Any]
     ) -> dict[Any, str]:
         """See `deleted_repo.ports.Catalog.find_by_field`."""
-        index = self._shelves[institution].fields.ensure(kind, field)
+        shelf = self._shelves.get(institution)
+        if shelf is None:
+            return {}
+        index = shelf.fields.ensure(kind, field)
         found = {}
         for value in values:
             ids = index.get(value) if hashable(value) else ()

@@ -91,18 +91,24 @@ class MemoryDeletedStore:
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, DeletedRecord]:
         """See `deleted_repo.ports.DeletedStore.get`."""
-        entries = self._shelves[institution].entries
-        return {i: entries[i] for i in ids if i in entries}
+        shelf = self._shelves.get(institution)  # a read never makes a shelf
+        if shelf is None:
+            return {}
+        return {i: shelf.entries[i] for i in ids if i in shelf.entries}
 
     def children(self, institution: str, parent_ids: Collection[str]) -> list[DeletedRecord]:
         """See `deleted_repo.ports.DeletedStore.children`."""
-        shelf = self._shelves[institution]
+        shelf = self._shelves.get(institution)
+        if shelf is None:
+            return []
         return [shelf.entries[c] for p in parent_ids for c in shelf.children.get(p)]
 
     def superseded(self, institution: str, ids: Collection[str]) -> dict[str, list[Superseded]]:
         """See `deleted_repo.ports.DeletedStore.superseded`."""
-        held = self._shelves[institution].superseded
-        return {i: list(held[i]) for i in ids if i in held}
+        shelf = self._shelves.get(institution)
+        if shelf is None:
+            return {}
+        return {i: list(shelf.superseded[i]) for i in ids if i in shelf.superseded}
 
     def find(
         self, query: Query, *, after: Cursor | None = None, limit: int | None = None
@@ -112,16 +118,21 @@ class MemoryDeletedStore:
         Searches by id or field sort their few candidates; every other search walks an index
         already in search order from the cursor on, so a page costs what it returns.
         """
-        shelf = self._shelves[query.institution]
+        shelf = self._shelves.get(query.institution)
+        if shelf is None:
+            return []
         after_key = None if after is None else (micros(after[0]), after[1])
         lo, hi = bounds(query.window)
         candidates = self._candidates(shelf, query)
         if candidates is None:
             stamps = self._stamps(shelf, query)
+            timeline = shelf.timelines.get(query.kind)
+            if stamps is None and timeline is None:
+                return []
             ids: Iterator[str] = (
-                shelf.timelines[query.kind].newest_first(lo, hi, after_key)
-                if stamps is None
-                else _event_hits(shelf.events, stamps, query, lo=lo, hi=hi, after=after_key)
+                _event_hits(shelf.events, stamps, query, lo=lo, hi=hi, after=after_key)
+                if stamps is not None
+                else timeline.newest_first(lo, hi, after_key)  # type: ignore[union-attr]
             )
             return _take((shelf.entries[i] for i in ids), limit)
         events = shelf.events
@@ -137,7 +148,9 @@ class MemoryDeletedStore:
 
     def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
         """See `deleted_repo.ports.DeletedStore.latest_event`."""
-        shelf = self._shelves[institution]
+        shelf = self._shelves.get(institution)
+        if shelf is None:
+            return None
         stamps = shelf.by_actor.get(actor, [])
         lo, hi = bounds(window)
         start = 0 if lo is None else bisect.bisect_left(stamps, (lo,))
@@ -150,7 +163,8 @@ class MemoryDeletedStore:
 
     def has_actor(self, institution: str, actor: Actor) -> bool:
         """See `deleted_repo.ports.DeletedStore.has_actor`."""
-        return bool(self._shelves[institution].by_actor.get(actor))
+        shelf = self._shelves.get(institution)
+        return shelf is not None and bool(shelf.by_actor.get(actor))
 
     def remove(self, institution: str, ids: Collection[str]) -> None:
         """See `deleted_repo.ports.DeletedStore.remove`."""

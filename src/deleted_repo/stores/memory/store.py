@@ -43,14 +43,14 @@ class MemoryJobLog:
 
     def get(self, institution: str, job_id: str) -> RestoreJob | None:
         """See `deleted_repo.ports.RestoreJobLog.get`."""
-        return self._jobs[institution].get(job_id)
+        return self._jobs.get(institution, {}).get(job_id)
 
     def list(
         self, institution: str, *, after: str | None = None, limit: int | None = None
     ) -> list[RestoreJob]:
         """See `deleted_repo.ports.RestoreJobLog.list`."""
-        jobs = self._jobs[institution]
-        order = self._order[institution]
+        jobs = self._jobs.get(institution, {})  # a read never makes a shelf
+        order = self._order.get(institution, [])
         start = 0
         if after is not None and after in jobs:
             start = bisect.bisect_right(order, (-micros(jobs[after].at), after))
