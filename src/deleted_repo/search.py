@@ -50,7 +50,6 @@ __all__ = [
     "SearchPage",
     "Window",
     "brief",
-    "comes_after",
     "history",
     "page_of",
     "query_for",
@@ -188,12 +187,6 @@ class Query:
 
 Cursor = tuple[datetime, str]
 """A position in search order: the deletion time and id of the last hit seen."""
-
-
-def comes_after(entry: DeletedRecord, cursor: Cursor) -> bool:
-    """Whether `entry` sorts strictly after `cursor` in search order (newest first, then id)."""
-    at, ident = cursor
-    return entry.deleted_at < at or (entry.deleted_at == at and entry.record.id > ident)
 
 
 def window_for(
