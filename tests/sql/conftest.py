@@ -7,6 +7,7 @@ Every test gets a fresh schema of its own, dropped with the run's others at the 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +84,18 @@ def store(db: Database) -> Iterator[SqlStore]:
     created.create_schema()
     yield created
     created.drop_schema()
+
+
+@contextmanager
+def counted(engine: sa.Engine) -> Iterator[list[str]]:
+    """Collect every statement sent through `engine` inside the block."""
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)

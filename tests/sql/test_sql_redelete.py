@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from deleted_repo.search import Query, Window
 from deleted_repo.stores.sql import SqlStore
 from tests.support import ANA, BO, INSTITUTION, OTHER, START
 
-from .conftest import Database
+from .conftest import Database, counted
 
 WINDOW = Window(start=START - timedelta(days=30), end=START + timedelta(days=1))
 
@@ -187,21 +186,6 @@ def test_a_refused_event_id_supersedes_nothing(store: SqlStore) -> None:
         store.deleted.add_events(refused)
     assert store.deleted.get(INSTITUTION, ["b1", "b2"]) == {"b1": first.members[0]}
     assert store.deleted.superseded(INSTITUTION, ["b1"]) == {}
-
-
-@contextmanager
-def counted(engine: sa.Engine) -> Iterator[list[str]]:
-    """Collect every statement sent through `engine` inside the block."""
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def redelete(store: SqlStore, engine: sa.Engine, prefix: str, size: int) -> tuple[int, int]:

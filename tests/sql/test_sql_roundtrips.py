@@ -7,8 +7,7 @@ once, as it is one round trip.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -27,22 +26,7 @@ from deleted_repo import (
 from deleted_repo.stores.sql import SqlStore
 from tests.support import INSTITUTION, MANAGER, START, Wrapped, repository
 
-from .conftest import Database
-
-
-@contextmanager
-def counted(engine: sa.Engine) -> Iterator[list[str]]:
-    """Collect every statement sent through `engine` inside the block."""
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+from .conftest import Database, counted
 
 
 def deleted_bib(store: SqlStore, bib: str, records: int) -> DeletedRepository:
