@@ -124,43 +124,58 @@ def check_data(value: object, field: str = "data") -> dict[str, Any]:
         raise InvalidInputError(
             f"{field} must be a mapping, got {quote(value)}", field=field, value=value
         )
-    stack: list[tuple[object, str, int]] = [(value, field, 1)]
+    # A path is built only for an error: it is (the parent's path, key), None at the top.
+    stack: list[tuple[Mapping[Any, object] | list[object] | tuple[object, ...], _Path, int]] = [
+        (value, None, 1)
+    ]
     while stack:
         item, path, depth = stack.pop()
-        problem = _scalar_problem(item)
-        if problem is not None:
-            raise InvalidInputError(f"{path} {problem}", field=field, value=path)
-        if isinstance(item, str | bool | int | float) or item is None:
-            continue
         if depth > MAX_DEPTH:
-            raise InvalidInputError(
-                f"{path} is nested deeper than {MAX_DEPTH} levels", field=field, value=path
-            )
-        if isinstance(item, Mapping):
-            for key, inner in item.items():
-                if not isinstance(key, str) or text_problem(key) is not None:
-                    raise InvalidInputError(
-                        f"{path} has a key that is not storable text: {quote(key)}",
-                        field=field,
-                        value=path,
-                    )
-                stack.append((inner, f"{path}[{quote(key, 40)}]", depth + 1))
-        elif isinstance(item, list | tuple):
-            stack.extend((inner, f"{path}[{i}]", depth + 1) for i, inner in enumerate(item))
-        else:
-            raise InvalidInputError(
-                f"{path} is not a JSON value: {quote(item)}", field=field, value=path
-            )
+            raise _data_error(field, path, f"is nested deeper than {MAX_DEPTH} levels")
+        for key, inner in _entries(item, field, path):
+            if isinstance(inner, Mapping | list | tuple):
+                stack.append((inner, (path, key), depth + 1))
+                continue
+            problem = _scalar_problem(inner)
+            if problem is not None:
+                raise _data_error(field, (path, key), problem)
     return dict(value)
 
 
+def _entries(
+    item: Mapping[Any, object] | list[object] | tuple[object, ...], field: str, path: _Path
+) -> Iterable[tuple[object, object]]:
+    """The (key, value) pairs of a mapping or (index, value) pairs of a list in record data."""
+    if not isinstance(item, Mapping):
+        return enumerate(item)
+    for key in item:
+        if not isinstance(key, str) or text_problem(key) is not None:
+            raise _data_error(field, path, f"has a key that is not storable text: {quote(key)}")
+    return item.items()
+
+
 def _scalar_problem(item: object) -> str | None:
-    """Why the scalar `item` cannot be stored as JSON, or None (also for non-scalars)."""
+    """Why the scalar `item` cannot be stored as JSON, or None when it can."""
     if isinstance(item, str):
         return text_problem(item)
-    if isinstance(item, float) and not math.isfinite(item):
-        return "is not a finite number"
-    return None
+    if item is None or isinstance(item, bool | int):
+        return None
+    if isinstance(item, float):
+        return None if math.isfinite(item) else "is not a finite number"
+    return f"is not a JSON value: {quote(item)}"
+
+
+_Path = tuple["_Path", object] | None
+
+
+def _data_error(field: str, path: _Path, problem: str) -> InvalidInputError:
+    """The error for the part of record data at `path`, named by its path."""
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(f"[{quote(key, 40)}]" if isinstance(key, str) else f"[{key}]")
+    named = field + "".join(reversed(keys))
+    return InvalidInputError(f"{named} {problem}", field=field, value=named)
 
 
 def check_choice(cls: type[E], value: object, field: str) -> E:

@@ -85,3 +85,28 @@ def test_the_postgres_benchmark_runs_and_drops_its_schema(postgres_url: sa.URL) 
         assert schema.group(1) not in bench_schemas()
     finally:
         engine.dispose()
+
+
+def test_the_job_restore_benchmark_prints_every_measure() -> None:
+    """bench_restore_job.py: a job's restore on memory and SQLite, floors, capture, memory peak."""
+    out = run("bench_restore_job.py", "--sizes", "5000", "--rounds", "1", "--no-postgres")
+    for measure in (
+        "memory, 5,000",
+        "SQLite, 5,000",
+        "plan + execute, median",
+        "floor: the same restore by hand, median",
+        "ours / floor",
+        "capture floor: hand-written sqlite3 inserts",
+        "peak memory over a plan and restore",
+    ):
+        assert measure in out, out
+    assert "target(s) missed" in out
+
+
+@pytest.mark.postgres
+def test_the_job_restore_benchmark_runs_on_postgres(postgres_url: sa.URL) -> None:
+    """bench_restore_job.py on PostgreSQL: ours against the psycopg floor."""
+    url = postgres_url.render_as_string(False)
+    out = run("bench_restore_job.py", "--sizes", "5000", "--rounds", "1", postgres_url=url)
+    assert "PostgreSQL, 5,000" in out, out
+    assert out.count("ours / floor") == 2, out
