@@ -3,9 +3,10 @@
 `run_agreement` drives two repositories alike, one over the host's store and one over
 `deleted_repo.stores.memory.MemoryStore`, with random deletion histories
 (`deleted_repo.testing.strategies.deletion_histories`) and random policies, and compares
-every answer: each delete's event; after some actions and after the last, searches by
-criteria that find something (`criteria`), read page by page, the plans of those searches,
-their restores (whole or one batch), the restore-job log, and the state of every id. An
+every answer: each delete's event and, after it, the state of every id; after some actions
+and after the last, searches by criteria that find something (`criteria`), read page by page,
+the plans of those searches, restores (whole or one batch) of these plans or of older ones,
+stale by then, the restore-job log, and the state of every id again. An
 answer is the value serialized (`to_json`) or the type and ids of the error raised; event and
 job ids count up in each repository, so equal histories give equal answers.
 
@@ -102,6 +103,7 @@ class _Pair:
         self.history = history
         self.policy = policy
         self.clock = ManualClock(history.start)
+        self.plans: list[dict[str, Any]] = []
         self.repos = {
             name: DeletedRepository(
                 store,
@@ -139,6 +141,7 @@ class _Pair:
                 f"actor={action.actor}, emptied_parents={action.emptied_parents.value})",
                 functools.partial(_delete, action=action),
             )
+            self.same_records()
             if number < len(history.actions) and data.draw(
                 st.booleans(), label=f"check after action {number}"
             ):
@@ -182,21 +185,36 @@ class _Pair:
             cursor = page.next_cursor
 
     def plan_and_restore(self, data: st.DataObject, institution: str, search: Criteria) -> None:
-        """Plan `search` alike; maybe restore each repository's own plan alike (R-E1, R-E2)."""
+        """Plan `search` alike, then maybe restore a plan alike: this one or an older one.
+
+        Each repository restores its own plan. An older plan may be stale by now, and must be
+        refused alike (R-E1, R-E2).
+        """
         requester = self.history.requester(institution, role=self.policy.restore_role)
         batches = data.draw(st.booleans(), label="batches")
         plans = self.each(
             f"plan({search!r}, batches={batches})",
             lambda repo: repo.plan(search, requester=requester, batches=batches),
         )
-        plan = plans[REFERENCE]
-        if not isinstance(plan, RestorePlan) or not data.draw(st.booleans(), label="restore"):
+        if isinstance(plans[REFERENCE], RestorePlan):
+            self.plans.append(plans)
+        if not self.plans or not data.draw(st.booleans(), label="restore"):
             return
+        chosen = self.plans[-1 - data.draw(st.integers(0, len(self.plans) - 1), label="plan age")]
+        plan = chosen[REFERENCE]
         batch = data.draw(st.none() | st.integers(1, max(1, len(plan.batches))), label="batch")
-        own = {id(self.repos[name]): made for name, made in plans.items()}
+        own = {id(self.repos[name]): made for name, made in chosen.items()}
         self.each(
-            f"restore(plan of {search!r}, batch={batch})",
-            lambda repo: repo.restore(own[id(repo)], requester=requester, batch=batch).jobs,
+            f"restore(plan of {plan.criteria!r} in {plan.institution!r}, batch={batch})",
+            lambda repo: (
+                repo.restore(
+                    own[id(repo)],
+                    requester=self.history.requester(
+                        plan.institution, role=self.policy.restore_role
+                    ),
+                    batch=batch,
+                ).jobs
+            ),
         )
 
     def same_records(self) -> None:

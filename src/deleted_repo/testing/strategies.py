@@ -1,8 +1,14 @@
 """Hypothesis strategies for host applications' property-based tests.
 
+Values: `catalogs`, `actors`, `hierarchies`, `emptied_parents` and `policies`. Histories:
+`deletion_histories` draws a `deleted_repo.testing.histories.History` (catalogs, then delete
+actions on them) that is valid input to the facade; `criteria` draws searches that find
+something in a history, and `restore_plans` plans of them.
+
 Every strategy takes keyword-only options, checks them eagerly (raising hypothesis'
 `InvalidArgument`), and states what it guarantees. They are registered for `st.from_type` through
-hypothesis' entry point, so ``st.from_type(Actor)`` works once `deleted_repo` is installed.
+hypothesis' entry point, so ``st.from_type(Actor)`` works once `deleted_repo` is installed
+(and so do `Hierarchy`, `EmptiedParents`, `Policy` and `History`).
 
 Example:
     >>> from hypothesis import given
