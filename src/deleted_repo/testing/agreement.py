@@ -54,7 +54,7 @@ MAX_PAGES = 30
 
 
 def render(value: object) -> str:
-    """What two repositories must agree on: `value` serialized, or an error's type and ids."""
+    """What repositories must agree on: `value` serialized, or an error's type and ids (D-48)."""
     if isinstance(value, DeletedRepoError):
         ids = getattr(value, "ids", None)
         return f"{type(value).__name__} {sorted(ids) if ids is not None else ''}"

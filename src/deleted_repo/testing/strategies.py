@@ -363,7 +363,7 @@ def criteria(
     id (R-S3) or a searchable field of it (R-S10), at any age; and when its deletion is inside
     the search window (R-S2), by a range around its deletion time, by its job (R-S5), by the
     system (R-D4, D-8), or by its user, with a range that makes its action that user's last
-    (R-S4). Shrinking goes towards searches by id.
+    (R-S4, D-47). Shrinking goes towards searches by id.
 
     Args:
         history: the history the criteria are for.
@@ -426,7 +426,7 @@ def _timed(
     start = action.at - draw(st.integers(0, _AROUND)) * _MICROSECOND
     most_after = _AROUND
     if way == ActorKind.USER.value and later:
-        # A user's range must end before the user's next action there, so that this one is last.
+        # D-47: a user's range ends before the user's next action there, so this one is last.
         most_after = (later[0] - action.at) // _MICROSECOND - 1
     end = action.at + draw(st.integers(0, most_after)) * _MICROSECOND
     if way == "range":
@@ -487,7 +487,7 @@ def restore_plans(
     Each plan is made by `DeletedRepository.plan` at the history's `end`, on
     ``history.repository(policy=policy)``. To restore it, build that repository again: its
     event ids are the same, so the plan is fresh there (R-E2) and restores at the clock's
-    time it is left at (R-E1, I3).
+    time it is left at (R-E1, I3, D-47).
 
     Guarantee: planning succeeds, though the targets may all be excluded (R-P4, R-P6). A plan
     is split into batches when `batches` draws True, or when it is over the cap without them
