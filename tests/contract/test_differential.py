@@ -5,7 +5,9 @@ recorded deletions, searches with every criterion and paging, plans with and wit
 restores of fresh and stale plans, purges, conflicts, and clock advances) and checks that every
 answer, serialized, and every error type is the same, and that the stores hold the same records
 after each step. Event and job ids come from a counter per repository, so equal histories give
-equal ids.
+equal ids. Answers are compared as the public agreement runner compares them
+(`deleted_repo.testing.agreement.compare`); the runner drives random deletion histories, this
+machine adds what histories leave out (ids catalogued again, recorded deletions, purges).
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ from deleted_repo import (
     Record,
     RestorePlan,
     SearchPage,
-    to_json,
 )
 from deleted_repo.ports import Store
 from deleted_repo.stores.memory import MemoryStore
+from deleted_repo.testing.agreement import compare
 from deleted_repo.testing.strategies import actors, catalogs
 from tests.support import INSTITUTION, OTHER, Clock, counter, manager_of, repository
 
@@ -61,14 +63,6 @@ KINDS = ["bib", "bib", "holding", "item", "item", "portfolio", "representation",
 USERS = ["ana", "bo", "cy", "zed"]
 JOBS = ["J1", "J2", "J9"]
 MAX_PAGES = 30
-
-
-def _outcome(value: object) -> str:
-    """What the stores must agree on: the value serialized, or the error's type and ids."""
-    if isinstance(value, DeletedRepoError):
-        ids = getattr(value, "ids", None)
-        return f"{type(value).__name__} {sorted(ids) if ids is not None else ''}"
-    return to_json(value)
 
 
 class Agreement(RuleBasedStateMachine):
@@ -101,14 +95,7 @@ class Agreement(RuleBasedStateMachine):
                 results[name] = call(name, repo)
             except DeletedRepoError as e:
                 results[name] = e
-        rendered = {name: _outcome(value) for name, value in results.items()}
-        expected = next(iter(rendered.values()))
-        for name, text in rendered.items():
-            if text != expected:
-                raise AssertionError(
-                    f"{what}: the stores disagree\n  {next(iter(rendered))}: {expected}\n"
-                    f"  {name}: {text}"
-                )
+        compare(what, results)
         first = next(iter(results.values()))
         return None if isinstance(first, DeletedRepoError) else first
 

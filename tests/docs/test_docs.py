@@ -55,6 +55,8 @@ PUBLIC_MODULES = (
     "deleted_repo.stores.sql",
     "deleted_repo.testing.strategies",
     "deleted_repo.testing.contract",
+    "deleted_repo.testing.histories",
+    "deleted_repo.testing.agreement",
     "deleted_repo.serialization",
     "deleted_repo.deleting",
     "deleted_repo.search",

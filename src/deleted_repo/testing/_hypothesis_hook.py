@@ -22,7 +22,11 @@ def _hypothesis_setup_hook() -> None:
     from hypothesis import strategies as st  # noqa: PLC0415 (see the module docstring)
 
     from deleted_repo.model import Actor, EmptiedParents, Hierarchy  # noqa: PLC0415
+    from deleted_repo.policy import Policy  # noqa: PLC0415
+    from deleted_repo.testing.histories import History  # noqa: PLC0415
 
     st.register_type_strategy(Actor, _resolve("actors"))
+    st.register_type_strategy(Policy, _resolve("policies"))
+    st.register_type_strategy(History, _resolve("deletion_histories"))
     st.register_type_strategy(Hierarchy, _resolve("hierarchies"))
     st.register_type_strategy(EmptiedParents, _resolve("emptied_parents"))
