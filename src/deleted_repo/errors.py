@@ -18,7 +18,8 @@ One root, a few branches; catch as wide or as narrow as you need::
     │   ├── ConflictError                    conflicts under the ``fail`` conflict policy (R-P7)
     │   └── StalePlanError                   the state moved since the plan was made (R-E2)
     └── StorageError                         the store failed; adapters wrap driver errors here
-        └── IntegrityError                   the store refused a write that breaks its invariants
+        ├── IntegrityError                   the store refused a write that breaks its invariants
+        └── SchemaVersionError               the SQL tables are missing, older or newer
 
 Errors carry structured attributes (the ids, the count, the cap), so callers need not parse text.
 """
@@ -233,3 +234,23 @@ class StorageError(DeletedRepoError):
 
 class IntegrityError(StorageError):
     """A store refused a write that would break its invariants (a duplicate id or event)."""
+
+
+class SchemaVersionError(StorageError):
+    """The SQL store's tables are not at the schema version of the code (D-49).
+
+    Raised by the first call of a `deleted_repo.stores.sql.SqlStore` on a database whose
+    tables are missing, older (upgrade them: ``SqlStore.upgrade()`` or ``deleted-repo
+    upgrade``) or newer than the code's ``SCHEMA_VERSION``, or record no single version; and
+    by ``SqlStore.upgrade`` on such a database, unless it is older. Nothing was read or changed.
+
+    Attributes:
+        found: the database's schema version: 0 for tables made before versions were recorded;
+            None when there are no tables or no single version is recorded.
+        expected: the code's schema version.
+    """
+
+    def __init__(self, message: str, *, found: int | None, expected: int) -> None:
+        super().__init__(message)
+        self.found = found
+        self.expected = expected

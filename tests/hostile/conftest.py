@@ -68,10 +68,12 @@ class Backend:
 
 
 def _located(schema: str | None) -> list[sa.Table]:
+    """The tables holding data (all but the schema version's, D-49), in `schema`."""
+    data = [t for t in metadata.sorted_tables if t.name != "deleted_repo_schema_version"]
     if schema is None:
-        return list(metadata.sorted_tables)
+        return data
     copy = sa.MetaData()
-    return [t.to_metadata(copy, schema=schema) for t in metadata.sorted_tables]
+    return [t.to_metadata(copy, schema=schema) for t in data]
 
 
 def _sql_backend(name: str, engine: sa.Engine, schema: str | None) -> Backend:

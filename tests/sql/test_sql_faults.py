@@ -28,10 +28,11 @@ from deleted_repo import (
     Record,
     RestoreJob,
     RestoreResult,
+    SchemaVersionError,
     StorageError,
 )
 from deleted_repo.search import Query, Window
-from deleted_repo.stores.sql import SqlStore, metadata
+from deleted_repo.stores.sql import SCHEMA_VERSION, SqlStore, metadata, metadata_for
 from tests.support import INSTITUTION, MANAGER, START, repository
 
 from .conftest import Database
@@ -204,11 +205,25 @@ CALLS = list(_calls(SqlStore(sa.create_engine("sqlite://"))))
 
 @pytest.mark.parametrize("call", CALLS)
 def test_driver_errors_become_storage_errors(db: Database, call: str) -> None:
-    """With no tables, every method raises StorageError chained to the driver's error."""
+    """With the tables dropped behind its back, every method raises the driver's StorageError.
+
+    The store checked the version when it made them (D-49), so the driver meets no table.
+    """
     store = db.store()
+    store.create_schema()
+    metadata_for(db.schema).drop_all(db.engine)
     with pytest.raises(StorageError) as raised:
         _calls(store)[call]()
     assert isinstance(raised.value.__cause__, sa.exc.DBAPIError)
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_no_tables_is_a_schema_version_error(db: Database, call: str) -> None:
+    """D-49: with no tables, every method's first call refuses, naming how to create them."""
+    store = db.store()
+    with pytest.raises(SchemaVersionError, match="no deleted_repo tables") as raised:
+        _calls(store)[call]()
+    assert (raised.value.found, raised.value.expected) == (None, SCHEMA_VERSION)
 
 
 def test_an_unreachable_server_is_a_storage_error() -> None:

@@ -75,7 +75,7 @@ def abandoned(transactions: SqlStore, *steps: Callable[[], object]) -> None:
 
 
 def test_metadata_is_schema_less_and_prefixed() -> None:
-    """`metadata` holds our seven tables, with no schema, all named deleted_repo_*."""
+    """`metadata` holds our eight tables, with no schema, all named deleted_repo_*."""
     assert sorted(metadata.tables) == [
         "deleted_repo_catalog",
         "deleted_repo_catalog_field",
@@ -83,6 +83,7 @@ def test_metadata_is_schema_less_and_prefixed() -> None:
         "deleted_repo_deleted_field",
         "deleted_repo_event",
         "deleted_repo_restore_job",
+        "deleted_repo_schema_version",
         "deleted_repo_superseded",
     ]
     assert all(t.schema is None for t in metadata.tables.values())

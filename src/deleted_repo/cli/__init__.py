@@ -13,7 +13,7 @@ _EXTRA = frozenset({"click", "rich", "sqlalchemy"})
 
 try:
     from .app import cli
-    from .commands import init, plan, purge, restore, search, show
+    from .commands import init, plan, purge, restore, search, show, upgrade
     from .demo import demo
     from .jobs import jobs
 except ModuleNotFoundError as e:  # pragma: no cover (the tests install the extra)
@@ -22,7 +22,7 @@ except ModuleNotFoundError as e:  # pragma: no cover (the tests install the extr
     _missing: str | None = e.name
 else:
     _missing = None
-    for _command in (init, search, show, plan, restore, jobs, purge, demo):
+    for _command in (init, upgrade, search, show, plan, restore, jobs, purge, demo):
         cli.add_command(_command)
 
 __all__ = ["cli", "main"]

@@ -29,6 +29,7 @@ from deleted_repo.policy import Policy
 from deleted_repo.serialization import from_json
 from deleted_repo.service import DeletedRepository
 from deleted_repo.stores.sql import SqlStore, metadata
+from deleted_repo.stores.sql.schema import CATALOG_TABLES
 
 __all__ = [
     "DEFAULT_DB",
@@ -188,11 +189,18 @@ class Session:
                 )
         return self._engine
 
-    def store(self, *, require_schema: bool = True) -> SqlStore:
+    def store(self, *, require_schema: bool = True, catalog: bool = True) -> SqlStore:
         """A store on the database; unless `require_schema` is false, its tables must exist.
 
+        The store checks the tables' schema version on its first call (D-49).
+
+        Args:
+            require_schema: whether the database must exist and hold the tables.
+            catalog: whether the catalog's tables must be among them.
+
         Raises:
-            StorageError: the database is missing, unreachable, or has no tables yet.
+            StorageError: the database is missing, unreachable, or has no tables yet (or not
+                the catalog's, when `catalog`).
         """
         url = self.url
         if (
@@ -204,21 +212,25 @@ class Session:
             raise StorageError(f"no database at {url.database}; create it with 'deleted-repo init'")
         store = SqlStore(self.engine(), schema=self.schema)
         if require_schema:
-            self._check_tables()
+            self._check_tables(catalog=catalog)
         return store
 
-    def _check_tables(self) -> None:
+    def _check_tables(self, *, catalog: bool) -> None:
         try:
             present = set(sa.inspect(self.engine()).get_table_names(schema=self.schema))
         except sa.exc.SQLAlchemyError as e:
             detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
             raise StorageError(f"cannot open the database {self.shown_url}: {detail}") from e
-        missing = {t.name for t in metadata.sorted_tables} - present
-        if missing:
-            where = f" (schema {self.schema!r})" if self.schema else ""
+        where = f" (schema {self.schema!r})" if self.schema else ""
+        if not present & set(metadata.tables):
             raise StorageError(
                 f"the database {self.shown_url}{where} has no deleted_repo tables; "
                 "create them with 'deleted-repo init'"
+            )
+        if catalog and not present >= CATALOG_TABLES:
+            raise StorageError(
+                f"the database {self.shown_url}{where} has no deleted_repo catalog tables, "
+                "which the command line needs; create them with 'deleted-repo init'"
             )
 
     def policy(self) -> Policy:

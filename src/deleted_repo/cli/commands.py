@@ -1,4 +1,4 @@
-"""The commands on deleted records: init, search, show, plan, restore and purge."""
+"""The commands on deleted records: init, upgrade, search, show, plan, restore and purge."""
 
 from __future__ import annotations
 
@@ -15,21 +15,51 @@ from deleted_repo.jobs import RestoreJob
 from deleted_repo.model import Requester
 from deleted_repo.planner import RestorePlan
 from deleted_repo.serialization import from_json, to_json
+from deleted_repo.stores.sql import SCHEMA_VERSION
 
 from . import render
 from .app import EXIT_BAD_INPUT, EXIT_REFUSED, fail, session
 from .options import build_criteria, criteria_options, json_option
 
-__all__ = ["init", "plan", "purge", "restore", "run_batches", "search", "show"]
+__all__ = ["init", "plan", "purge", "restore", "run_batches", "search", "show", "upgrade"]
 
 
 @click.command(short_help="Create the tables if they do not exist.")
+@click.option(
+    "--no-catalog",
+    is_flag=True,
+    help="Leave out the catalog's tables, for an ILS that keeps its own catalog.",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
-    """Create the tables (and the PostgreSQL schema) if they do not exist yet."""
+def init(ctx: click.Context, *, no_catalog: bool) -> None:
+    """Create the tables (and the PostgreSQL schema) if they do not exist yet.
+
+    Tables at an older schema version are upgraded first, as 'upgrade' does.
+    """
     state = session(ctx)
-    state.store(require_schema=False).create_schema()
+    state.store(require_schema=False).create_schema(catalog=not no_catalog)
     click.echo(f"the deleted_repo tables are ready in {state.shown_url}")
+
+
+@click.command(short_help="Upgrade the tables to this release's schema.")
+@click.pass_context
+def upgrade(ctx: click.Context) -> None:
+    """Apply the schema migrations the tables lack, in one transaction, and record the version.
+
+    Tables at this release's schema version are left as they are.
+    """
+    state = session(ctx)
+    found = state.store(catalog=False).upgrade()
+    if found == SCHEMA_VERSION:
+        click.echo(
+            f"the deleted_repo tables in {state.shown_url} are at schema version "
+            f"{SCHEMA_VERSION} already"
+        )
+    else:
+        click.echo(
+            f"upgraded the deleted_repo tables in {state.shown_url} from schema version "
+            f"{found} to {SCHEMA_VERSION}"
+        )
 
 
 @click.command(short_help="Find deleted records, newest first.")

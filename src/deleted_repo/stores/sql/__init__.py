@@ -1,14 +1,16 @@
 """The SQL store: every port on SQLite or PostgreSQL, through SQLAlchemy Core.
 
-`SqlStore` keeps the catalog, the deleted repository and the restore-job log in seven tables
-(`metadata`, to include in the host's own migrations) and shares one transaction between them.
+`SqlStore` keeps the catalog, the deleted repository and the restore-job log in eight tables
+(`metadata`; `metadata_for` places them in a schema, with or without the catalog's, for the
+host's own migrations) and shares one transaction between them.
 It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`` extra
 (psycopg 3). Nothing connects or creates tables until asked.
 
 One module per part: `schema` (the tables), `database` (connections, transactions, write
 serialization, driver errors), `codec` (rows to values and back), `queries` (the searches'
 statements), `records` (what the catalog and the deleted store share), `catalog`, `deleted`,
-`jobs`, and `store` (`SqlStore`). The public API is what this package exports.
+`jobs`, `migrations` (schema versions and the steps between them) and `store` (`SqlStore`).
+The public API is what this package exports.
 
 Example:
     >>> import sqlalchemy as sa
@@ -34,10 +36,12 @@ epoch in UTC, so order and equality are exact on every database):
 * ``superseded``: the deletions superseded when their id was deleted again (R-D6), each as
   ``deleted`` held it, with the event that superseded it and the order superseded (``seq``).
 * ``restore_job``: each restore job as JSON, with its id, institution and time.
+* ``schema_version``: one row, the schema version of the tables (`SCHEMA_VERSION`).
 
-Upgrading: a database made by an older version lacks the ``superseded`` table; run
-`SqlStore.create_schema` once (it adds the tables missing and leaves the others alone), or add
-the table through the host's migrations.
+Upgrading: a store refuses tables at another schema version than the code's with
+`deleted_repo.SchemaVersionError`, checked once, on its first call (D-49). `SqlStore.upgrade`
+(or ``deleted-repo upgrade``) applies the migrations older tables lack; tables made before
+versions were recorded are version 0, which lacks the ``superseded`` table.
 
 Limits:
     * Record data are stored as JSON: tuples come back as lists, and values JSON cannot hold
@@ -59,7 +63,16 @@ Limits:
 from deleted_repo.stores.sql.catalog import SqlCatalog
 from deleted_repo.stores.sql.deleted import SqlDeletedStore
 from deleted_repo.stores.sql.jobs import SqlJobLog
-from deleted_repo.stores.sql.schema import metadata
+from deleted_repo.stores.sql.migrations import SCHEMA_VERSION
+from deleted_repo.stores.sql.schema import metadata, metadata_for
 from deleted_repo.stores.sql.store import SqlStore
 
-__all__ = ["SqlCatalog", "SqlDeletedStore", "SqlJobLog", "SqlStore", "metadata"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "SqlCatalog",
+    "SqlDeletedStore",
+    "SqlJobLog",
+    "SqlStore",
+    "metadata",
+    "metadata_for",
+]

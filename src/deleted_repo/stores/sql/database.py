@@ -112,16 +112,25 @@ class Database:
         bind: the engine or connection to work through; nothing connects until a call needs it.
         schema: the schema of the tables, applied with ``schema_translate_map``; None for the
             connection's default.
+        verify: run on the connection of the first `session` that asks for it, before its
+            statements, until it returns without raising (the schema version check, D-49).
 
     Attributes:
         schema: the schema given.
         dialect: the database's dialect name ("sqlite", "postgresql").
+        verified: whether `verify` has passed (or the tables are known to be current).
 
     Raises:
         InvalidInputError: `bind` is neither an engine nor a connection.
     """
 
-    def __init__(self, bind: Engine | Connection, *, schema: str | None = None) -> None:
+    def __init__(
+        self,
+        bind: Engine | Connection,
+        *,
+        schema: str | None = None,
+        verify: Callable[[Connection], None] | None = None,
+    ) -> None:
         if isinstance(bind, Engine):
             self._engine: Engine | None = bind
             self._connection: Connection | None = None
@@ -135,6 +144,8 @@ class Database:
                 value=bind,
             )
         self.schema = schema
+        self.verified = verify is None
+        self._verify = verify
         self.dialect: str = bind.dialect.name
         self._sql_dialect = bind.dialect
         self._options: dict[str, Any] = (
@@ -171,17 +182,22 @@ class Database:
             yield
 
     @contextmanager
-    def session(self, *, write: bool) -> Iterator[Connection]:
+    def session(self, *, write: bool, verify: bool = True) -> Iterator[Connection]:
         """The connection one port call runs on, inside a transaction, errors translated.
 
         A session inside an open transaction joins it; a write one runs under a savepoint, so
-        that a failed write changes nothing and the transaction can go on.
+        that a failed write changes nothing and the transaction can go on. Until `verified`,
+        a session that `verify` runs the check first (schema changes pass False).
 
         Raises:
             IntegrityError: the database refused a write (a duplicate key).
+            SchemaVersionError: the check refused the tables.
             StorageError: the database failed otherwise.
         """
         with self._guard, self._scope(write=write, share=False) as conn:
+            if verify and not self.verified and self._verify is not None:
+                self._verify(conn)
+                self.verified = True
             yield conn
 
     @contextmanager

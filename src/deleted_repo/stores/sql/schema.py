@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 __all__ = [
+    "CATALOG_TABLES",
     "PREFIX",
     "Micros",
     "Text",
@@ -19,9 +20,10 @@ __all__ = [
     "deleted",
     "deleted_field",
     "event",
-    "located",
     "metadata",
+    "metadata_for",
     "restore_job",
+    "schema_version",
     "superseded",
 ]
 
@@ -35,7 +37,7 @@ metadata = sa.MetaData(
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     }
 )
-"""The tables of `SqlStore`, schema-less: add them to the host's migrations (Alembic)."""
+"""The tables of `SqlStore`, schema-less; `metadata_for` places them in a schema."""
 
 # On PostgreSQL, ids compare by code point ("C"), as Python compares strings, so that the
 # database's order is the search order whatever the database's default collation.
@@ -176,11 +178,38 @@ sa.Index(
 )
 
 
-def located(schema: str | None) -> sa.MetaData:
-    """`metadata` with its tables in `schema` (a copy), or `metadata` itself for None."""
-    if schema is None:
+schema_version = sa.Table(
+    PREFIX + "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+)
+"""The schema version of the tables, in one row (D-49)."""
+
+CATALOG_TABLES = frozenset({catalog.name, catalog_field.name})
+"""The names of the catalog's tables, which a host with a catalog of its own goes without."""
+
+
+def metadata_for(schema: str | None = None, *, catalog: bool = True) -> sa.MetaData:
+    """The tables of `SqlStore` in `schema`, for a host's migrations (Alembic's target_metadata).
+
+    Args:
+        schema: the schema the tables are in, as given to `SqlStore`; None for the connection's
+            default.
+        catalog: whether to include the catalog's tables (``deleted_repo_catalog`` and
+            ``deleted_repo_catalog_field``); False for a host with a catalog of its own, as
+            ``SqlStore.create_schema(catalog=False)`` leaves them out.
+
+    Returns:
+        `metadata` itself for no schema and every table; otherwise a copy, with the same
+        naming conventions, holding the tables asked for.
+    """
+    if schema is None and catalog:
         return metadata
     copy = sa.MetaData(naming_convention=metadata.naming_convention)
     for table in metadata.sorted_tables:
-        table.to_metadata(copy, schema=schema)
+        if catalog or table.name not in CATALOG_TABLES:
+            if schema is None:
+                table.to_metadata(copy)
+            else:
+                table.to_metadata(copy, schema=schema)
     return copy

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from deleted_repo.model import Record
 from deleted_repo.policy import Policy
+from deleted_repo.stores.sql import migrations
 from deleted_repo.stores.sql.catalog import SqlCatalog
 from deleted_repo.stores.sql.codec import FieldIndex
 from deleted_repo.stores.sql.database import Database
@@ -20,7 +21,7 @@ from deleted_repo.stores.sql.schema import (
     catalog_field,
     deleted,
     deleted_field,
-    located,
+    metadata_for,
 )
 
 __all__ = ["SqlStore"]
@@ -55,6 +56,10 @@ class SqlStore:
         schema: the schema of the tables (PostgreSQL), applied with ``schema_translate_map``;
             None for the connection's default.
 
+    The tables carry a schema version (`SCHEMA_VERSION`): the store's first call checks it,
+    once, and refuses tables that are missing, older or newer with `SchemaVersionError` (D-49);
+    `upgrade` brings older tables up to date.
+
     The data fields kept in an index, so that searches and unique checks by them use it
     (R-S10, R-P7), are the default `Policy`'s searchable and unique fields until a repository
     names its own through `index_fields`; other fields are searched by reading every record of
@@ -75,7 +80,7 @@ class SqlStore:
     """
 
     def __init__(self, bind: Engine | Connection, *, schema: str | None = None) -> None:
-        self._db = Database(bind, schema=schema)
+        self._db = Database(bind, schema=schema, verify=self._check)
         self._fields = FieldIndex(Policy().indexed_fields())
         self.schema = schema
         self.dialect: str = self._db.dialect
@@ -109,19 +114,59 @@ class SqlStore:
         """
         return self._db.transaction()
 
-    def create_schema(self) -> None:
+    def _check(self, conn: Connection) -> None:
+        migrations.check(conn, self.schema)
+
+    def create_schema(self, *, catalog: bool = True) -> None:
         """Create the tables and indexes that do not exist yet (and, on PostgreSQL, the schema).
 
-        Run it once after upgrading from a version without the ``superseded`` table (R-D6):
-        it adds what is missing and leaves the tables there, and what they hold, alone.
+        Tables there already, and what they hold, are left alone; tables at an older schema
+        version are upgraded first, as `upgrade` does (D-50); the version is then recorded.
+
+        Args:
+            catalog: whether to create the catalog's tables (``deleted_repo_catalog`` and
+                ``deleted_repo_catalog_field``); False for a host that plugs its own catalog.
+                The tables' metadata is then ``metadata_for(schema, catalog=False)``.
 
         Raises:
+            SchemaVersionError: the tables are newer than the code, or record several versions.
             StorageError: the database refused.
         """
-        with self._db.session(write=True) as conn:
+        with self._db.session(write=True, verify=False) as conn:
             if self.schema is not None and self.dialect == "postgresql":
                 conn.execute(sa.schema.CreateSchema(self.schema, if_not_exists=True))
-            located(self.schema).create_all(conn)
+            migrations.create(conn, self.schema, catalog=catalog)
+        self._db.verified = True
+
+    def upgrade(self) -> int:
+        """Bring the tables to this code's `SCHEMA_VERSION`, in one transaction (D-50).
+
+        Applies the migration steps the tables lack, in order, and records the version; on
+        tables at the version already it changes nothing. Tables there are not created: a
+        database without them is refused, and the catalog's tables stay absent if they are.
+
+        Returns:
+            The schema version the tables were at (0: made before versions were recorded).
+
+        Raises:
+            SchemaVersionError: there are no tables, or they are newer than the code, or
+                record no single version.
+            StorageError: the database refused; nothing was changed.
+        """
+        with self._db.session(write=True, verify=False) as conn:
+            found = migrations.upgrade(conn, self.schema)
+        self._db.verified = True
+        return found
+
+    def schema_version(self) -> int | None:
+        """The schema version of the tables: 0 before versions were recorded, None without tables.
+
+        Raises:
+            SchemaVersionError: the tables record no single version.
+            StorageError: the database failed.
+        """
+        with self._db.session(write=False, verify=False) as conn:
+            return migrations.found_version(conn, self.schema)
 
     def drop_schema(self) -> None:
         """Drop the tables and all they hold (and, on PostgreSQL, the schema once it is empty).
@@ -129,8 +174,8 @@ class SqlStore:
         Raises:
             StorageError: the database refused.
         """
-        with self._db.session(write=True) as conn:
-            located(self.schema).drop_all(conn)
+        with self._db.session(write=True, verify=False) as conn:
+            metadata_for(self.schema).drop_all(conn)
             if self.schema is not None and self.dialect == "postgresql":
                 left = conn.scalar(
                     sa.text(
@@ -141,16 +186,24 @@ class SqlStore:
                 )
                 if not left:
                     conn.execute(sa.schema.DropSchema(self.schema, if_exists=True))
+        self._db.verified = False
 
     def reindex(self) -> None:
         """Rebuild the field indexes from the records, after `indexed_fields` changed.
 
+        Without the catalog's tables (``create_schema(catalog=False)``), only the deleted
+        records' index is rebuilt.
+
         Raises:
+            SchemaVersionError: the tables are not at this code's version (D-49).
             StorageError: the database refused.
         """
         db = self._db
         with db.session(write=True) as conn:
-            for table, fields in ((catalog, catalog_field), (deleted, deleted_field)):
+            pairs = [(deleted, deleted_field)]
+            if sa.inspect(conn).has_table(catalog.name, schema=self.schema):
+                pairs.insert(0, (catalog, catalog_field))
+            for table, fields in pairs:
                 db.execute(conn, sa.delete(fields))
                 rows = db.execute(
                     conn, sa.select(table.c.institution, table.c.id, table.c.kind, table.c.data)
