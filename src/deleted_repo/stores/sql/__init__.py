@@ -8,7 +8,9 @@ It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`
 One module per part: `schema` (the tables), `database` (connections, transactions, write
 serialization, driver errors), `codec` (rows to values and back), `queries` (the searches'
 statements), `records` (what the catalog and the deleted store share), `catalog`, `deleted`,
-`jobs`, and `store` (`SqlStore`). The public API is what this package exports.
+`jobs`, `store` (`SqlStore`), and `capture` (`Capture`: for a host that keeps its catalog in
+its own tables, snapshots the rows it deletes and records the deletion, D-39). The public API is
+what this package exports.
 
 Example:
     >>> import sqlalchemy as sa
@@ -56,10 +58,20 @@ Limits:
       clashing ids.
 """
 
+from deleted_repo.stores.sql.capture import Capture, Captured, HostTable
 from deleted_repo.stores.sql.catalog import SqlCatalog
 from deleted_repo.stores.sql.deleted import SqlDeletedStore
 from deleted_repo.stores.sql.jobs import SqlJobLog
 from deleted_repo.stores.sql.schema import metadata
 from deleted_repo.stores.sql.store import SqlStore
 
-__all__ = ["SqlCatalog", "SqlDeletedStore", "SqlJobLog", "SqlStore", "metadata"]
+__all__ = [
+    "Capture",
+    "Captured",
+    "HostTable",
+    "SqlCatalog",
+    "SqlDeletedStore",
+    "SqlJobLog",
+    "SqlStore",
+    "metadata",
+]
