@@ -79,7 +79,7 @@ def _counted(connection: Connection) -> Iterator[list[str]]:
 def test_a_captured_deletion_is_one_event_of_the_rows_as_they_were(host: Host) -> None:
     """The host's delete of a bib is recorded as one event with every row below it (R-D1, R-D2).
 
-    The snapshots are the rows' columns; a NULL column is left out of the data.
+    The snapshots are the rows' columns; a NULL column is left out of the data (D-40).
     """
     repo, capture = _repo(host), Capture(_repo(host), HOST_TABLES)
     deleting = capture.deleting(host.connection, INSTITUTION, ["991"], actor=JDOE)
@@ -187,6 +187,6 @@ def test_host_tables_name_only_their_columns_and_declared_kinds(host: Host) -> N
 
 
 def test_a_record_with_a_field_the_table_lacks_is_refused() -> None:
-    """`HostTable.row_of` refuses data it has no column for, rather than losing it."""
+    """`HostTable.row_of` refuses data it has no column for, rather than losing it (D-40)."""
     with pytest.raises(InvalidInputError, match="'isbn'"):
         HOST_TABLES[0].row_of(INSTITUTION, Record("bib", "9", None, {"isbn": "x"}))

@@ -54,7 +54,7 @@ class HostTable:
         parent: the column of the parent's id; None for a kind that is always top-level.
         data: the columns that are the record's data (default: every other column). A column
             that is NULL is left out of the data, so a record without that field reads back
-            equal.
+            equal (D-40).
 
     Raises:
         InvalidInputError: a column named is not in the table.
@@ -95,8 +95,8 @@ class HostTable:
         """The row that holds `record` in `institution`, by column name.
 
         Raises:
-            InvalidInputError: the record's data hold a field the table has no column for, or
-                it has a parent and the table no parent column.
+            InvalidInputError: the record's data hold a field the table has no column for (it
+                would be lost, D-40), or it has a parent and the table no parent column.
         """
         extra = sorted(set(record.data) - set(self.data_columns))
         if extra:
