@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Collection
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import pytest
-from examples.host import host_world
+from examples.host import HOST_TABLES, HostCatalog, host_world
 
-from deleted_repo.testing.contract import run_store_contract
+from deleted_repo import RecordNotFoundError
+from deleted_repo.testing.contract import EXAMPLE_CHECKS, run_store_contract
 
 from .conftest import Host
 
@@ -62,3 +66,37 @@ def test_the_host_passes_the_contract_on_sqlite(sqlite_host: Host) -> None:
 def test_the_host_passes_the_contract_on_postgres(postgres_host: Host) -> None:
     """The host's store keeps every promise of the ports on PostgreSQL, in the host's world."""
     _contract(postgres_host)
+
+
+class _AnyKind(HostCatalog):
+    def find_by_field(
+        self, institution: str, kind: str, field: str, values: Collection[Any]
+    ) -> dict[Any, str]:
+        return super().find_by_field(institution, "item", field, values)
+
+
+class _EveryInstitution(HostCatalog):
+    def remove(self, institution: str, ids: Collection[str]) -> None:
+        for other in host_world(lambda: None).institutions:
+            with suppress(RecordNotFoundError):
+                super().remove(other, ids)
+
+
+@pytest.mark.parametrize(
+    ("catalog", "check"),
+    [
+        (_AnyKind, "catalog_find_by_field_matches_exact_values"),
+        (_EveryInstitution, "institutions_are_isolated"),
+    ],
+    ids=["find_by_field ignores the kind", "remove ignores the institution"],
+)
+def test_the_host_world_catches_a_broken_host_catalog(
+    sqlite_host: Host, catalog: type[HostCatalog], check: str
+) -> None:
+    """In the host's world, a host catalog that breaks a promise fails the check about it."""
+    store = sqlite_host.store()
+    store.catalog = catalog(sqlite_host.connection, HOST_TABLES)
+    world = host_world(sqlite_host.reset)
+    world.fresh()
+    with pytest.raises(AssertionError):
+        EXAMPLE_CHECKS[check](store, world)
