@@ -9,8 +9,9 @@ It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`
 One module per part: `schema` (the tables), `database` (connections, transactions, write
 serialization, driver errors), `codec` (rows to values and back), `queries` (the searches'
 statements), `records` (what the catalog and the deleted store share), `catalog`, `deleted`,
-`jobs`, `migrations` (schema versions and the steps between them) and `store` (`SqlStore`).
-The public API is what this package exports.
+`jobs`, `migrations` (schema versions and the steps between them), `store` (`SqlStore`), and
+`capture` (`Capture`: for a host that keeps its catalog in its own tables, snapshots the rows it
+deletes and records the deletion, D-39). The public API is what this package exports.
 
 Example:
     >>> import sqlalchemy as sa
@@ -60,6 +61,7 @@ Limits:
       clashing ids.
 """
 
+from deleted_repo.stores.sql.capture import Capture, Captured, HostTable
 from deleted_repo.stores.sql.catalog import SqlCatalog
 from deleted_repo.stores.sql.deleted import SqlDeletedStore
 from deleted_repo.stores.sql.jobs import SqlJobLog
@@ -69,6 +71,9 @@ from deleted_repo.stores.sql.store import SqlStore
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Capture",
+    "Captured",
+    "HostTable",
     "SqlCatalog",
     "SqlDeletedStore",
     "SqlJobLog",

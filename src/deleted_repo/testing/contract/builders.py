@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
 from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, MemberRole, Record
 from deleted_repo.search import ById, Criteria
+
+if TYPE_CHECKING:
+    from .world import ContractWorld
 
 __all__ = [
     "AWAY",
@@ -25,7 +28,6 @@ __all__ = [
     "event",
     "instant",
     "job",
-    "rec",
     "tree",
 ]
 
@@ -60,7 +62,7 @@ RICH_DATA: dict[str, Any] = {
     "list": [1, "two", [3.5, None], {"k": "v"}],
     "map": {"nested": {"deeper": [], "zero": 0}},
 }
-"""Record data holding every kind of JSON value, for round trips."""
+"""Record data holding every kind of JSON value, for round trips in a free-form world."""
 
 
 def instant(minutes: float = 0, tz: timezone = UTC) -> datetime:
@@ -68,21 +70,23 @@ def instant(minutes: float = 0, tz: timezone = UTC) -> datetime:
     return (T0 + timedelta(minutes=minutes)).astimezone(tz)
 
 
-def rec(kind: str, ident: str, parent: str | None = None, **data: Any) -> Record:
-    """A record of `kind` titled after its kind and id, with any further `data`."""
-    return Record(kind, ident, parent, {"title": f"{kind} {ident}", **data})
+def tree(world: ContractWorld, prefix: str = "") -> list[Record]:
+    """Two top records, parents first: one with a middle record and two leaves, one with another.
 
+    In Alma's world: a bib "b1" with a holding "h1" and items "i1" and "i2" (lookup values of
+    variants 1 and 2), and a bib "b2" with a portfolio "p1".
 
-def tree(prefix: str = "") -> list[Record]:
-    """A bib with a holding and two items, and a bib with a portfolio: parents first."""
-    p = prefix
+    Raises:
+        Inexpressible: the world's hierarchy cannot hold that tree.
+    """
+    k, p, r = world.kinds(), prefix, world.record
     return [
-        rec("bib", f"{p}b1"),
-        rec("holding", f"{p}h1", f"{p}b1"),
-        rec("item", f"{p}i1", f"{p}h1", barcode=f"{p}B1"),
-        rec("item", f"{p}i2", f"{p}h1", barcode=f"{p}B2"),
-        rec("bib", f"{p}b2"),
-        rec("portfolio", f"{p}p1", f"{p}b2"),
+        r(k.top, f"{p}b1", None, 1),
+        r(k.middle, f"{p}h1", f"{p}b1", 1),
+        r(k.leaf, f"{p}i1", f"{p}h1", 1),
+        r(k.leaf, f"{p}i2", f"{p}h1", 2),
+        r(k.top, f"{p}b2", None, 2),
+        r(k.beside, f"{p}p1", f"{p}b2", 3),
     ]
 
 
@@ -92,7 +96,8 @@ def event(
     *,
     actor: Actor | None = None,
     at: datetime = T0,
-    institution: str = HOME,
+    institution: str | None = None,
+    world: ContractWorld | None = None,
 ) -> DeletionEvent:
     """An event deleting `records`: those whose parent is not among them are its origins.
 
@@ -101,8 +106,11 @@ def event(
         records: the records it deletes.
         actor: who deleted them (default: the user "ana").
         at: when.
-        institution: where.
+        institution: where (default: the world's home).
+        world: the world written in (default: the library's own).
     """
+    if institution is None:
+        institution = HOME if world is None else world.home
     by_id = {r.id: r for r in records}
     actor = actor if actor is not None else Actor.user("ana")
     members = []
@@ -136,27 +144,36 @@ def event(
 
 
 def job(
-    job_id: str, at: datetime = T0, *, institution: str = HOME, criteria: Criteria | None = None
+    job_id: str,
+    at: datetime = T0,
+    *,
+    world: ContractWorld,
+    institution: str | None = None,
+    criteria: Criteria | None = None,
 ) -> RestoreJob:
-    """A restore job with one restored and one excluded record.
+    """A restore job with one restored and one excluded record, of the world's kinds.
 
     Args:
         job_id: the job's id.
         at: when it ran.
-        institution: where.
-        criteria: the search it restored (default: the bib "b1" by id).
+        world: the world whose kinds the job names.
+        institution: where (default: the world's home).
+        criteria: the search it restored (default: the top record "b1" by id).
     """
+    top = world.top
     return RestoreJob(
         id=job_id,
-        institution=institution,
+        institution=world.home if institution is None else institution,
         requested_by="manager",
         at=at,
-        criteria=criteria if criteria is not None else ById(kind="bib", id="b1"),
+        criteria=criteria if criteria is not None else ById(kind=top, id="b1"),
         batch=1,
         batches=1,
-        counts={"bib": 1},
+        counts={top: 1},
         outcomes=[
-            RecordOutcome(id="b1", kind="bib", outcome=Outcome.RESTORED),
-            RecordOutcome(id="i9", kind="item", outcome=Outcome.EXCLUDED, reason="active again"),
+            RecordOutcome(id="b1", kind=top, outcome=Outcome.RESTORED),
+            RecordOutcome(
+                id="i9", kind=world.lookup[0], outcome=Outcome.EXCLUDED, reason="active again"
+            ),
         ],
     )

@@ -15,22 +15,20 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
-from deleted_repo.model import ALMA, DeletedRecord, DeletionEvent, Record, Superseded
+from deleted_repo.model import DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.ports import Store
 from deleted_repo.search import ById, ByRange, ByUser, Criteria, Query, Window
 from deleted_repo.testing.strategies import actors, catalogs
 
-from .builders import AWAY, HOME, MINUS_FIVE_THIRTY, PLUS_TWO, US, event, instant, job
+from .builders import MINUS_FIVE_THIRTY, PLUS_TWO, US, event, instant, job
 from .expect import Abort, by_id, fail, ids_of, paged, same, same_in_order
 from .model import Model, Refusal, Shelf
+from .world import DEFAULT_WORLD, ContractWorld
 
 __all__ = ["StoreMachine"]
 
-_INSTITUTIONS = st.sampled_from([HOME, HOME, AWAY])
 _MOSTLY = st.sampled_from([True, True, True, False])
-_KINDS = sorted(ALMA.kinds)
-_EVERY_KIND_HAS_A_BARCODE = dict.fromkeys(_KINDS, ("barcode",))
-_BARCODES = [f"barcode-{n}" for n in range(4)]
+_VARIANTS = st.integers(0, 3)
 _EVENT_IDS = st.integers(0, 19).map(lambda n: f"e{n}")
 _JOB_IDS = st.integers(0, 5).map(lambda n: f"j{n}")
 _ZONES = st.sampled_from([UTC, PLUS_TWO, MINUS_FIVE_THIRTY])
@@ -52,17 +50,28 @@ _JSON: st.SearchStrategy[Any] = st.recursive(
     ),
     max_leaves=6,
 )
-_CRITERIA: st.SearchStrategy[Criteria] = st.one_of(
-    st.builds(ById, kind=st.sampled_from(_KINDS), id=st.sampled_from(["b1", "a0"])),
-    st.builds(
-        lambda start, minutes: ByRange(
-            kind="item", start=start, end=start + timedelta(minutes=minutes)
+
+
+def _criteria(world: ContractWorld) -> st.SearchStrategy[Criteria]:
+    """Criteria of the world's kinds, for the restore jobs written."""
+    return st.one_of(
+        st.builds(
+            ById, kind=st.sampled_from(sorted(world.hierarchy.kinds)), id=st.sampled_from(["b1"])
         ),
-        _TIMES,
-        st.integers(0, 90),
-    ),
-    st.builds(ByUser, kind=st.just("bib"), user_id=st.sampled_from(["ana", "bo"])),
-)
+        st.builds(
+            lambda start, minutes: ByRange(
+                kind=world.lookup[0], start=start, end=start + timedelta(minutes=minutes)
+            ),
+            _TIMES,
+            st.integers(0, 90),
+        ),
+        st.builds(ByUser, kind=st.just(world.top), user_id=st.sampled_from(["ana", "bo"])),
+    )
+
+
+def _values(world: ContractWorld) -> list[Any]:
+    """The lookup values of data variants 0 to 3, and one no record holds."""
+    return [*(world.value(n) for n in range(4)), "zz"]
 
 
 def _mostly(data: st.DataObject) -> bool:
@@ -71,12 +80,19 @@ def _mostly(data: st.DataObject) -> bool:
 
 
 @st.composite
-def _batches_of_records(draw: st.DrawFn) -> list[Record]:
+def _batches_of_records(draw: st.DrawFn, world: ContractWorld) -> list[Record]:
+    """A few records that fit the world's hierarchy, parents first, of data variants 0 to 3.
+
+    In a free-form world, one of them now and then holds an extra field of any JSON value.
+    """
     prefix = draw(st.sampled_from("abcdefgh"))
-    records = draw(
-        catalogs(min_size=1, max_size=4, id_prefix=prefix, unique_fields=_EVERY_KIND_HAS_A_BARCODE)
+    shapes = draw(
+        catalogs(
+            hierarchy=world.hierarchy, min_size=1, max_size=4, id_prefix=prefix, unique_fields={}
+        )
     )
-    if draw(st.booleans()):
+    records = [world.record(r.kind, r.id, r.parent_id, draw(_VARIANTS)) for r in shapes]
+    if world.free_form and draw(st.booleans()):
         at = draw(st.integers(0, len(records) - 1))
         extra = draw(_JSON)
         records[at] = attrs.evolve(records[at], data={**records[at].data, "extra": extra})
@@ -91,7 +107,11 @@ def _near(times: Sequence[datetime]) -> st.SearchStrategy[datetime | None]:
 
 @st.composite
 def _queries(
-    draw: st.DrawFn, institution: str, entries: Sequence[DeletedRecord], ids: Sequence[str]
+    draw: st.DrawFn,
+    world: ContractWorld,
+    institution: str,
+    entries: Sequence[DeletedRecord],
+    ids: Sequence[str],
 ) -> Query:
     """Queries with up to two filters and a window; most aim at a deleted record, so they hit."""
     seed = None
@@ -103,13 +123,13 @@ def _queries(
     some_ids = draw(st.frozensets(st.sampled_from(ids), max_size=2))
     some_events = draw(st.frozensets(_EVENT_IDS, max_size=2))
     if seed is None:
-        kind = draw(st.sampled_from(_KINDS))
+        kind = draw(st.sampled_from(sorted(world.hierarchy.kinds)))
         actor = draw(actors())
-        barcode = draw(st.sampled_from([*_BARCODES, "zz"]))
+        value = draw(st.sampled_from(_values(world)))
     else:
         kind, actor = seed.kind, seed.actor
         some_ids, some_events = some_ids | {seed.id}, some_events | {seed.event_id}
-        barcode = str(seed.record.data.get("barcode", "zz"))
+        value = seed.record.data.get(world.field, "zz")
     bounds = _near([] if seed is None else [seed.deleted_at])
     return Query(
         institution=institution,
@@ -118,7 +138,7 @@ def _queries(
         event_ids=some_events if "event_ids" in filters else None,
         actor=actor if "actor" in filters else None,
         actor_kind=actor.kind if "actor_kind" in filters else None,
-        field=("barcode", barcode) if "field" in filters else None,
+        field=(world.field, value) if "field" in filters else None,
         window=Window(start=draw(bounds), end=draw(bounds)),
     )
 
@@ -131,10 +151,14 @@ class StoreMachine(RuleBasedStateMachine):
     """
 
     make_store: ClassVar[Callable[[], Store]]
+    world: ClassVar[ContractWorld] = DEFAULT_WORLD
 
     def __init__(self) -> None:
         super().__init__()
+        self.world.fresh()
         self.store = type(self).make_store()
+        home, away = self.world.institutions
+        self.institutions = st.sampled_from([home, home, away])
         self.model = Model()
         self.known: set[str] = {"zz"}
         self.fresh = 0
@@ -160,10 +184,10 @@ class StoreMachine(RuleBasedStateMachine):
 
     def _institution(self, data: st.DataObject, holding: Callable[[Shelf], Collection[Any]]) -> str:
         """An institution, mostly one where `holding` of its model shelf is not empty."""
-        busy = [name for name in (HOME, AWAY) if holding(self.model.shelf(name))]
+        busy = [name for name in self.world.institutions if holding(self.model.shelf(name))]
         if busy and _mostly(data):
             return data.draw(st.sampled_from(busy))
-        return data.draw(_INSTITUTIONS)
+        return data.draw(self.institutions)
 
     def _pick(self, data: st.DataObject, pool: Collection[str]) -> list[str]:
         """A few distinct ids, mostly from `pool`, now and then one outside it."""
@@ -179,13 +203,13 @@ class StoreMachine(RuleBasedStateMachine):
         return picked
 
     def _catalog_add(self, data: st.DataObject) -> None:
-        institution = data.draw(_INSTITUTIONS)
-        records = data.draw(_batches_of_records())
+        institution = data.draw(self.institutions)
+        records = data.draw(_batches_of_records(self.world))
         if data.draw(st.booleans()):
             # A new record first, so that a refused batch has something an adapter might
             # write before it notices the clash.
             self.fresh += 1
-            records = [Record("bib", f"new{self.fresh}", None, {}), *records]
+            records = [self.world.record(self.world.top, f"new{self.fresh}"), *records]
         self.known.update(r.id for r in records)
         self._compare(
             self.model.catalog_add(institution, records),
@@ -220,18 +244,15 @@ class StoreMachine(RuleBasedStateMachine):
         for ident in ids:
             self.fresh += 1
             old = held[ident]
-            kind, parent = (old.kind, old.parent_id) if _mostly(data) else ("bib", None)
-            fresh = {"title": f"again {self.fresh}"}
-            if data.draw(st.booleans()):
-                fresh["barcode"] = data.draw(st.sampled_from(_BARCODES))
-            again.append(Record(kind, ident, parent, fresh))
+            kind, parent = (old.kind, old.parent_id) if _mostly(data) else (self.world.top, None)
+            again.append(self.world.record(kind, ident, parent, data.draw(st.integers(0, 7))))
         return again
 
     def _add_events(self, data: st.DataObject) -> None:
         events: list[DeletionEvent] = []
         for _ in range(data.draw(st.sampled_from([1, 1, 1, 2]))):
             institution = self._institution(data, lambda shelf: shelf.deleted)
-            records = data.draw(_batches_of_records())
+            records = data.draw(_batches_of_records(self.world))
             if _mostly(data):
                 again = self._again(data, institution, [m for e in events for m in e.members])
                 taken = {r.id for r in again}
@@ -264,8 +285,13 @@ class StoreMachine(RuleBasedStateMachine):
 
     def _job_add(self, data: st.DataObject) -> None:
         recorded = attrs.evolve(
-            job(data.draw(_JOB_IDS), data.draw(_TIMES), institution=data.draw(_INSTITUTIONS)),
-            criteria=data.draw(_CRITERIA),
+            job(
+                data.draw(_JOB_IDS),
+                data.draw(_TIMES),
+                world=self.world,
+                institution=data.draw(self.institutions),
+            ),
+            criteria=data.draw(_criteria(self.world)),
             requested_by=data.draw(st.sampled_from(["ana", "bo"])),
         )
         self._compare(
@@ -289,7 +315,7 @@ class StoreMachine(RuleBasedStateMachine):
         """Add a few records to the catalog; refused when one is already active."""
         self._catalog_add(data)
 
-    @precondition(lambda self: self.model.shelf(HOME).catalog or self.model.shelf(AWAY).catalog)
+    @precondition(lambda self: any(self.model.shelf(i).catalog for i in self.world.institutions))
     @rule(data=st.data())
     def catalog_remove(self, data: st.DataObject) -> None:
         """Remove a few ids from the catalog; refused when one is not active."""
@@ -300,7 +326,7 @@ class StoreMachine(RuleBasedStateMachine):
         """Record one or two events, often deleting ids again; refused on a recorded event id."""
         self._add_events(data)
 
-    @precondition(lambda self: self.model.shelf(HOME).deleted or self.model.shelf(AWAY).deleted)
+    @precondition(lambda self: any(self.model.shelf(i).deleted for i in self.world.institutions))
     @rule(data=st.data())
     def deleted_remove(self, data: st.DataObject) -> None:
         """Remove a few deleted records; refused when one is not deleted."""
@@ -345,7 +371,7 @@ class StoreMachine(RuleBasedStateMachine):
     def check_every_record(self) -> None:
         """Every id ever used is active, deleted or superseded exactly as the model says."""
         ids = sorted(self.known)
-        for institution in (HOME, AWAY):
+        for institution in self.world.institutions:
             self._compare_superseded(institution, ids)
             same(
                 dict(self.store.catalog.get(institution, ids)),
@@ -369,9 +395,7 @@ class StoreMachine(RuleBasedStateMachine):
             same([s.by for s in got[ident]], [s.by for s in held], f"{what}[{ident!r}] (by)")
             same(got[ident], held, f"{what}[{ident!r}] (in full)")
 
-    @precondition(
-        lambda self: self.model.shelf(HOME).superseded or self.model.shelf(AWAY).superseded
-    )
+    @precondition(lambda self: any(self.model.shelf(i).superseded for i in self.world.institutions))
     @rule(data=st.data())
     def superseded(self, data: st.DataObject) -> None:
         """The superseded deletions of a few ids, mostly ids that have some (R-D6)."""
@@ -382,7 +406,7 @@ class StoreMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def children(self, data: st.DataObject) -> None:
         """Children of a few ids, in the catalog and in the deleted repository."""
-        institution = data.draw(_INSTITUTIONS)
+        institution = data.draw(self.institutions)
         parents = self._pick(data, self.known)
         same(
             by_id(self.store.catalog.children(institution, parents)),
@@ -395,28 +419,29 @@ class StoreMachine(RuleBasedStateMachine):
             f"deleted.children({institution!r}, {parents})",
         )
 
-    @rule(
-        institution=_INSTITUTIONS,
-        kind=st.sampled_from(_KINDS),
-        values=st.lists(st.sampled_from([*_BARCODES, "zz"]), max_size=3, unique=True),
-    )
-    def find_by_field(self, institution: str, kind: str, values: list[str]) -> None:
-        """The catalog's holders of a few barcodes."""
-        got = dict(self.store.catalog.find_by_field(institution, kind, "barcode", values))
-        holders = self.model.catalog_holders(institution, kind, "barcode", values)
-        what = f"catalog.find_by_field({institution!r}, {kind!r}, 'barcode', {values})"
+    @rule(data=st.data())
+    def find_by_field(self, data: st.DataObject) -> None:
+        """The catalog's holders of a few lookup values."""
+        institution = data.draw(self.institutions)
+        kinds = sorted(self.world.hierarchy.kinds)
+        kind = data.draw(st.sampled_from([self.world.lookup[0]] * len(kinds) + kinds))
+        values = data.draw(st.lists(st.sampled_from(_values(self.world)), max_size=3, unique=True))
+        field = self.world.field
+        got = dict(self.store.catalog.find_by_field(institution, kind, field, values))
+        holders = self.model.catalog_holders(institution, kind, field, values)
+        what = f"catalog.find_by_field({institution!r}, {kind!r}, {field!r}, {values})"
         same(sorted(got), sorted(holders), f"{what} (values found)")
         for value, ident in got.items():
             if ident not in holders[value]:
                 fail(f"{what} gave {ident!r} for {value!r}; holders: {sorted(holders[value])}")
 
-    @precondition(lambda self: self.model.shelf(HOME).deleted or self.model.shelf(AWAY).deleted)
+    @precondition(lambda self: any(self.model.shelf(i).deleted for i in self.world.institutions))
     @rule(data=st.data())
     def find(self, data: st.DataObject) -> None:
         """A search with random filters: all of it, then page by page, then after any cursor."""
         institution = self._institution(data, lambda shelf: shelf.deleted)
         entries = by_id(list(self.model.shelf(institution).deleted.values()))
-        query = data.draw(_queries(institution, entries, sorted(self.known)))
+        query = data.draw(_queries(self.world, institution, entries, sorted(self.known)))
         expected = self.model.find(query)
         same_in_order(self.store.deleted.find(query), expected, f"deleted.find({query!r})")
         limit = data.draw(st.integers(1, 3))
@@ -434,7 +459,7 @@ class StoreMachine(RuleBasedStateMachine):
             f"deleted.find({query!r}, after={cursor!r})",
         )
 
-    @precondition(lambda self: self.model.shelf(HOME).events or self.model.shelf(AWAY).events)
+    @precondition(lambda self: any(self.model.shelf(i).events for i in self.world.institutions))
     @rule(data=st.data())
     def latest_event(self, data: st.DataObject) -> None:
         """The actor's latest event with records left, and whether the actor ever deleted."""
@@ -458,7 +483,7 @@ class StoreMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def jobs(self, data: st.DataObject) -> None:
         """Read back a job, and list the jobs after one of them."""
-        institution = data.draw(_INSTITUTIONS)
+        institution = data.draw(self.institutions)
         job_id = data.draw(_JOB_IDS)
         same(
             self.store.jobs.get(institution, job_id),

@@ -1,0 +1,1 @@
+"""Runnable examples of `deleted_repo` (run from the repository's root)."""

@@ -1,0 +1,5 @@
+"""Run the example host's walk-through: ``python -m examples.host``."""
+
+from examples.host.app import main
+
+main()
