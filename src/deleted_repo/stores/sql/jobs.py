@@ -11,7 +11,9 @@ from deleted_repo.stores.sql.codec import job_body, job_of
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.schema import restore_job
 
-__all__ = ["SqlJobLog"]
+__all__ = ["SqlJobLog", "add_filter_columns"]
+
+_FILTER_COLUMNS = ("requested_by", "status", "criterion")
 
 
 class SqlJobLog:
@@ -101,3 +103,53 @@ def _filtered(where: JobFilter) -> list[sa.ColumnElement[bool]]:
     if where.criterion is not None:
         conditions.append(j.c.criterion == where.criterion)
     return conditions
+
+
+def add_filter_columns(db: Database, conn: sa.Connection) -> int:
+    """Add the filter columns to a jobs table made before them, filled from each job's JSON.
+
+    Versions before D-42 stored a job as its JSON only. The columns are added with their
+    defaults, then set from the bodies, a batch of rows per statement. Returns how many jobs
+    were filled in; 0 when the table already had the columns.
+    """
+    table = restore_job
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name, schema=db.schema)}
+    missing = [table.c[name] for name in _FILTER_COLUMNS if name not in have]
+    if not missing:
+        return 0
+    prepare = conn.dialect.identifier_preparer
+    name = prepare.quote(table.name)
+    if db.schema is not None:
+        name = f"{prepare.quote_schema(db.schema)}.{name}"
+    for column in missing:
+        kind = column.type.compile(conn.dialect)
+        default = column.server_default.arg  # type: ignore[union-attr]
+        conn.exec_driver_sql(
+            f"ALTER TABLE {name} ADD COLUMN {prepare.quote(column.name)} {kind} "
+            f"NOT NULL DEFAULT '{default}'"
+        )
+    rows = db.execute(conn, sa.select(table.c.institution, table.c.id, table.c.body)).all()
+    update = (
+        sa.update(table)
+        .where(table.c.institution == sa.bindparam("i"), table.c.id == sa.bindparam("j"))
+        .values(
+            requested_by=sa.bindparam("requested_by"),
+            status=sa.bindparam("status"),
+            criterion=sa.bindparam("criterion"),
+        )
+    )
+    for start in range(0, len(rows), 1_000):
+        values = []
+        for institution, ident, body in rows[start : start + 1_000]:
+            job = job_of(body)
+            values.append(
+                {
+                    "i": institution,
+                    "j": ident,
+                    "requested_by": job.requested_by,
+                    "status": job.status.value,
+                    "criterion": type(job.criteria).__name__,
+                }
+            )
+        db.execute(conn, update, values)
+    return len(rows)

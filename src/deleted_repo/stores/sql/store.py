@@ -14,7 +14,7 @@ from deleted_repo.stores.sql.catalog import SqlCatalog
 from deleted_repo.stores.sql.codec import FieldIndex
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.deleted import SqlDeletedStore
-from deleted_repo.stores.sql.jobs import SqlJobLog
+from deleted_repo.stores.sql.jobs import SqlJobLog, add_filter_columns
 from deleted_repo.stores.sql.schema import (
     catalog,
     catalog_field,
@@ -120,8 +120,9 @@ class SqlStore:
     def create_schema(self) -> None:
         """Create the tables and indexes that do not exist yet (and, on PostgreSQL, the schema).
 
-        Run it once after upgrading from a version without the ``superseded`` table (R-D6):
-        it adds what is missing and leaves the tables there, and what they hold, alone.
+        Run it once after upgrading from a version without the ``superseded`` table (R-D6)
+        or without the job log's filter columns (D-42): it adds what is missing, fills the
+        new columns of the jobs already recorded from their JSON, and leaves the rest alone.
 
         Raises:
             StorageError: the database refused.
@@ -130,6 +131,7 @@ class SqlStore:
             if self.schema is not None and self.dialect == "postgresql":
                 conn.execute(sa.schema.CreateSchema(self.schema, if_not_exists=True))
             located(self.schema).create_all(conn)
+            add_filter_columns(self._db, conn)
 
     def drop_schema(self) -> None:
         """Drop the tables and all they hold (and, on PostgreSQL, the schema once it is empty).
