@@ -28,8 +28,10 @@ from deleted_repo.search import Criteria
 from deleted_repo.serialization import make_converter, to_json
 
 __all__ = [
+    "CRITERIA",
     "CSV_COLUMNS",
     "EXPORT_FORMATS",
+    "MAX_LISTED",
     "csv_row",
     "export_jobs",
     "job_filter",

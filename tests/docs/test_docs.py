@@ -56,6 +56,8 @@ PUBLIC_MODULES = (
     "deleted_repo.testing.strategies",
     "deleted_repo.testing.contract",
     "deleted_repo.serialization",
+    "deleted_repo.events",
+    "deleted_repo.audit",
     "deleted_repo.deleting",
     "deleted_repo.search",
     "deleted_repo.planner",
