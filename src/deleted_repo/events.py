@@ -131,7 +131,7 @@ class _RestoreListener:
         self.__qualname__ = _name(listener)
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Restored):
+        if isinstance(event, Restored) and event.records:  # a job restoring nothing (D-20)
             self.listener(event.job, event.records)
 
 
@@ -281,13 +281,19 @@ def log_event(event: Event) -> None:
 
     INFO for changes, WARNING for refused and stale restore attempts (D-44).
     """
-    fields = _fields(event)
     level = logging.INFO if isinstance(event, Deleted | Restored | Purged) else logging.WARNING
     if not log.isEnabledFor(level):
-        return
-    message = "%(operation)s %(outcome)s in %(institution)s: %(records)d records by %(actor)s"
+        return  # counting a large event's kinds is not free
+    fields = _fields(event)
+    reason = fields.get("reason")
     log.log(
         level,
-        message % fields + (f" ({fields['reason']})" if fields.get("reason") else ""),
+        "%s %s in %s: %d records by %s%s",
+        fields["operation"],
+        fields["outcome"],
+        fields["institution"],
+        fields["records"],
+        fields["actor"],
+        f" ({reason})" if reason else "",
         extra=fields,
     )
