@@ -18,6 +18,7 @@ from deleted_repo import audit, inputs, restoring
 from deleted_repo.errors import (
     DeletedRepoError,
     IntegrityError,
+    InvalidInputError,
     InvalidPlanError,
     NotAuthorizedError,
     RecordNotFoundError,
@@ -105,13 +106,13 @@ class Executor:
                 extra={
                     "operation": "restore",
                     "outcome": "not_authorized",
-                    "actor": requester.user_id,
+                    "actor": e.user_id,
                     "institution": e.institution,
                 },
             )
             raise
         if progress is not None and not callable(progress):
-            raise inputs.InvalidInputError("progress must be callable", field="progress")
+            raise InvalidInputError("progress must be callable", field="progress")
         # D-20: a plan restoring nothing runs one empty job, to record its exclusions (R-E3).
         numbers = range(1, max(len(plan.batches), 1) + 1) if batch is None else [batch]
         return self._run(plan, requester.user_id, numbers, progress)
