@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -23,9 +24,21 @@ from deleted_repo import (
     RestoreRefused,
     RestoreStale,
     StalePlanError,
+    StorageError,
 )
 from deleted_repo.stores.memory import MemoryStore
-from tests.support import ANA, BIB_1, CLERK, INSTITUTION, MANAGER, Clock, repository, sample, seeded
+from tests.support import (
+    ANA,
+    BIB_1,
+    CLERK,
+    INSTITUTION,
+    MANAGER,
+    Clock,
+    Wrapped,
+    repository,
+    sample,
+    seeded,
+)
 
 
 def listening(repo: DeletedRepository) -> list[Event]:
@@ -267,3 +280,27 @@ def test_progress_must_be_callable() -> None:
     with pytest.raises(InvalidInputError):
         repo.restore(plan, requester=MANAGER, progress=42)  # type: ignore[arg-type]
     assert repo.restore_jobs(requester=MANAGER) == []
+
+
+def test_a_refusal_that_cannot_be_recorded_is_still_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """D-42: when the store fails to record a refused attempt, the refusal is what is raised."""
+    refusing = {"on": False}
+
+    def hook(name: str, call: Callable[[], object]) -> object:
+        if refusing["on"] and name == "jobs.add":
+            raise StorageError("the audit table is gone")
+        return call()
+
+    repo = seeded(repository(Wrapped(hook=hook)), records=BIB_1)
+    repo.delete(INSTITUTION, ["bib-1"], actor=ANA)
+    plan = repo.plan(ById(kind="bib", id="bib-1"), requester=MANAGER)
+    repo.restore(plan, requester=MANAGER)
+    heard = listening(repo)
+    refusing["on"] = True
+    with caplog.at_level(logging.ERROR, logger="deleted_repo"), pytest.raises(StalePlanError):
+        repo.restore(plan, requester=MANAGER)
+    assert heard == []
+    assert any("could not record the refused restore" in r.getMessage() for r in caplog.records)
+    assert [j.status for j in repo.restore_jobs(requester=MANAGER)] == [JobStatus.RESTORED]
