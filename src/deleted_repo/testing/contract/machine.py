@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
+from deleted_repo.jobs import JobFilter, JobStatus
 from deleted_repo.model import ALMA, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.ports import Store
 from deleted_repo.search import ById, ByRange, ByUser, Criteria, Query, Window
@@ -62,6 +63,15 @@ _CRITERIA: st.SearchStrategy[Criteria] = st.one_of(
         st.integers(0, 90),
     ),
     st.builds(ByUser, kind=st.just("bib"), user_id=st.sampled_from(["ana", "bo"])),
+)
+
+_FILTERS = st.builds(
+    JobFilter,
+    requested_by=st.none() | st.sampled_from(["ana", "bo"]),
+    since=st.none() | _TIMES,
+    until=st.none() | _TIMES,
+    status=st.none() | st.sampled_from(JobStatus),
+    criterion=st.none() | st.sampled_from(["ById", "ByRange", "ByUser"]),
 )
 
 
@@ -267,6 +277,7 @@ class StoreMachine(RuleBasedStateMachine):
             job(data.draw(_JOB_IDS), data.draw(_TIMES), institution=data.draw(_INSTITUTIONS)),
             criteria=data.draw(_CRITERIA),
             requested_by=data.draw(st.sampled_from(["ana", "bo"])),
+            status=data.draw(st.sampled_from(JobStatus)),
         )
         self._compare(
             self.model.job_add(recorded),
@@ -457,7 +468,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def jobs(self, data: st.DataObject) -> None:
-        """Read back a job, and list the jobs after one of them."""
+        """Read back a job, and list the jobs after one of them, unfiltered and filtered."""
         institution = data.draw(_INSTITUTIONS)
         job_id = data.draw(_JOB_IDS)
         same(
@@ -473,4 +484,10 @@ class StoreMachine(RuleBasedStateMachine):
             self.store.jobs.list(institution, after=after, limit=limit),
             self.model.job_list(institution, after=after, limit=limit),
             f"jobs.list({institution!r}, after={after!r}, limit={limit})",
+        )
+        where = data.draw(_FILTERS)
+        same_in_order(
+            self.store.jobs.list(institution, after=after, limit=limit, where=where),
+            self.model.job_list(institution, after=after, limit=limit, where=where),
+            f"jobs.list({institution!r}, after={after!r}, limit={limit}, where={where})",
         )
