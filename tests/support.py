@@ -14,7 +14,15 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from deleted_repo import Actor, DeletedRepository, Record, Requester
+from deleted_repo import (
+    Actor,
+    DeletedRepository,
+    JobStatus,
+    Record,
+    Requester,
+    RestoreJob,
+    StalePlanError,
+)
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.stores.memory import MemoryStore
 
@@ -148,6 +156,34 @@ def state(
         repo.deleted.get(institution, ids),
         tuple(repo.jobs.list(institution)),
     )
+
+
+def only_audited(
+    repo: DeletedRepository,
+    ids: Collection[str],
+    before: tuple[Any, ...],
+    error: BaseException | JobStatus | None = None,
+    institution: str = INSTITUTION,
+) -> RestoreJob | None:
+    """Check a refused call against the `state` taken before it; return its audit entry.
+
+    D-42: a refused call changes nothing in the catalog and the deleted repository; a refused
+    restore attempt adds at most one audit entry, which holds no record (no outcome, no count).
+    With a `StalePlanError` or a status, exactly one entry, of that status, must have been added.
+    """
+    catalog, deleted, jobs = state(repo, ids, institution)
+    assert (catalog, deleted) == before[:2], "a refused call changed the records"
+    added = [j for j in jobs if j not in before[2]]
+    assert [j for j in jobs if j in before[2]] == list(before[2]), "audit entries changed"
+    assert len(added) <= 1, f"more than one audit entry: {added}"
+    for entry in added:
+        assert entry.status is not JobStatus.RESTORED
+        assert entry.outcomes == (), f"a refusal recorded records: {entry}"
+        assert not entry.counts, f"a refusal recorded counts: {entry}"
+    wanted = JobStatus.STALE if isinstance(error, StalePlanError) else error
+    if isinstance(wanted, JobStatus):
+        assert [j.status for j in added] == [wanted], f"expected one {wanted} entry: {added}"
+    return added[0] if added else None
 
 
 # Two small catalogs for tests that need a shape the sample does not have

@@ -28,7 +28,16 @@ from deleted_repo.errors import (
     UnknownActorError,
     UnknownKindError,
 )
-from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
+from deleted_repo.events import (
+    Deleted,
+    Event,
+    Purged,
+    Restored,
+    RestoreRefused,
+    RestoreStale,
+)
+from deleted_repo.executing import Progress
+from deleted_repo.jobs import JobFilter, JobStatus, Outcome, RecordOutcome, RestoreJob
 from deleted_repo.model import (
     ALMA,
     ALMA_SYSTEM_LABELS,
@@ -91,12 +100,14 @@ __all__ = [
     "ConflictError",
     "ConflictPolicy",
     "Criteria",
+    "Deleted",
     "DeletedRecord",
     "DeletedRepoError",
     "DeletedRepository",
     "Deletion",
     "DeletionEvent",
     "EmptiedParents",
+    "Event",
     "Exclusion",
     "ExclusionCause",
     "Hierarchy",
@@ -105,6 +116,8 @@ __all__ = [
     "InvalidInputError",
     "InvalidPlanError",
     "InvalidRangeError",
+    "JobFilter",
+    "JobStatus",
     "KindSpec",
     "ListenerFailure",
     "MemberRole",
@@ -114,7 +127,9 @@ __all__ = [
     "PlannedRecord",
     "PlanningError",
     "Policy",
+    "Progress",
     "PurgeReport",
+    "Purged",
     "Reason",
     "ReasonKind",
     "Record",
@@ -124,7 +139,10 @@ __all__ = [
     "RestoreJob",
     "RestoreJobNotFoundError",
     "RestorePlan",
+    "RestoreRefused",
     "RestoreResult",
+    "RestoreStale",
+    "Restored",
     "SchemaVersionError",
     "SearchPage",
     "StalePlanError",

@@ -221,10 +221,12 @@ class StalePlanError(PlanningError):
 
     Attributes:
         ids: the planned ids that no longer match the state.
+        detail: what moved, without the ids.
     """
 
     def __init__(self, ids: Iterable[str], detail: str) -> None:
         self.ids = tuple(ids)
+        self.detail = detail
         super().__init__(f"the plan is stale: {detail}: {show_ids(self.ids)}")
 
 

@@ -11,7 +11,7 @@ import attrs
 from deleted_repo.search import Criteria
 from deleted_repo.validators import as_dict, as_tuple, instant_field, text_field
 
-__all__ = ["Outcome", "RecordOutcome", "RestoreJob"]
+__all__ = ["JobFilter", "JobStatus", "Outcome", "RecordOutcome", "RestoreJob"]
 
 
 class Outcome(enum.Enum):
@@ -19,6 +19,18 @@ class Outcome(enum.Enum):
 
     RESTORED = "restored"
     EXCLUDED = "excluded"
+
+
+class JobStatus(enum.Enum):
+    """What a restore attempt came to, as its audit entry records it (R-E3, D-42)."""
+
+    RESTORED = "restored"
+    """The batch committed; its records are active again."""
+    REFUSED = "refused"
+    """The plan or batch was refused as invalid (no such batch, over the cap); nothing changed."""
+    STALE = "stale"
+    """The state no longer supported the batch (R-E2), or the plan's content was not what its
+    search finds now; nothing changed."""
 
 
 @attrs.frozen(kw_only=True)
@@ -52,7 +64,10 @@ class RestoreJob:
         batches: how many batches the plan has.
         counts: the records restored, per kind.
         outcomes: each record's outcome: the batch's restored records, and on the first batch
-            the plan's exclusions.
+            the plan's exclusions the planner confirms (D-33); none for a refused attempt.
+        status: what the attempt came to: restored, refused or stale (D-42).
+        reason: why a refused or stale attempt was turned down ("" when restored); the reason
+            only, never the plan's content.
     """
 
     id: str = attrs.field(validator=text_field)
@@ -64,8 +79,45 @@ class RestoreJob:
     batches: int
     counts: Mapping[str, int] = attrs.field(converter=as_dict)
     outcomes: tuple[RecordOutcome, ...] = attrs.field(converter=as_tuple)
+    status: JobStatus = JobStatus.RESTORED
+    reason: str = ""
 
     @property
     def restored(self) -> tuple[str, ...]:
         """The ids this job restored, parents before children."""
         return tuple(o.id for o in self.outcomes if o.outcome is Outcome.RESTORED)
+
+
+@attrs.frozen(kw_only=True)
+class JobFilter:
+    """Which restore jobs a listing keeps; every filter given must match (R-E3, D-42).
+
+    Attributes:
+        requested_by: only jobs of this user.
+        since: only jobs run at or after this instant.
+        until: only jobs run at or before this instant.
+        status: only jobs with this status.
+        criterion: only jobs whose criteria are of this type, by class name (``"ById"``), as
+            their JSON's ``"by"`` tag names it.
+    """
+
+    requested_by: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    status: JobStatus | None = None
+    criterion: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether the filter keeps every job."""
+        return self == JobFilter()
+
+    def matches(self, job: RestoreJob) -> bool:
+        """Whether `job` passes every filter given."""
+        return (
+            (self.requested_by is None or job.requested_by == self.requested_by)
+            and (self.since is None or job.at >= self.since)
+            and (self.until is None or job.at <= self.until)
+            and (self.status is None or job.status is self.status)
+            and (self.criterion is None or type(job.criteria).__name__ == self.criterion)
+        )

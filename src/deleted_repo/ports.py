@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from deleted_repo.jobs import RestoreJob
+from deleted_repo.jobs import JobFilter, RestoreJob
 from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
@@ -123,7 +123,7 @@ class DeletedStore(Protocol):
 
 
 class RestoreJobLog(Protocol):
-    """The audit of restore jobs (R-E3)."""
+    """The audit of restore jobs and of refused restore attempts (R-E3, D-42)."""
 
     def add(self, job: RestoreJob) -> None:
         """Record `job`.
@@ -136,11 +136,19 @@ class RestoreJobLog(Protocol):
         """Return the job `job_id`, or None if it was never recorded."""
 
     def list(
-        self, institution: str, *, after: str | None = None, limit: int | None = None
+        self,
+        institution: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        where: JobFilter | None = None,
     ) -> Sequence[RestoreJob]:
         """Return jobs newest first (then by id); `after` is the id of the last job seen.
 
-        Callers pass as `after` only ids of recorded jobs.
+        With `where`, only the jobs it keeps (`JobFilter.matches`), paged the same way; the
+        work done should grow with the jobs returned and those the filter passes over, read in
+        batches, never one query per job. Callers pass as `after` only ids of recorded jobs;
+        `DeletedRepository` passes `where` only when it filters something (D-42).
         """
 
 
@@ -150,6 +158,13 @@ class Store(Protocol):
     `deleted_repo.stores.memory.MemoryStore` and `deleted_repo.stores.sql.SqlStore` are stores;
     a host with its own catalog writes a small class that holds its catalog beside the
     library's deleted store and job log, and opens one transaction over all three.
+
+    A store may also have ``in_transaction() -> bool``, telling whether a transaction is open
+    around the caller, so that `transaction` would join it rather than commit (D-41).
+    `DeletedRepository` asks before it writes: when a transaction it did not open is in
+    progress, it holds its events back until the host calls `dispatch` after its own commit.
+    The method is optional: a store without it is taken to commit its own transactions.
+    `MemoryStore` and `SqlStore` have it.
     """
 
     @property

@@ -14,19 +14,22 @@ __all__ = ["ListenerFailure", "PurgeReport", "RestoreResult"]
 
 @attrs.frozen
 class ListenerFailure:
-    """A listener that raised after a restore committed; the restore stands (R-E4).
+    """A listener or subscriber that raised when told of a change; the change stands (R-E4).
 
     Attributes:
         listener: the listener's name.
-        job_id: the restore job it was told about.
+        job_id: the restore job it was told about (for a deletion, the deletion event's id;
+            "" for a purge).
         error_type: the class name of the exception it raised.
         error: the exception's message.
+        event_type: the class name of the event it was told (``"Restored"``...).
     """
 
     listener: str
     job_id: str
     error_type: str
     error: str
+    event_type: str = "Restored"
 
 
 @attrs.frozen
@@ -36,10 +39,14 @@ class RestoreResult:
     Attributes:
         jobs: the restore jobs recorded, in order.
         listener_failures: listeners that raised; their restores were not undone.
+        deferred: True when the store ran inside a transaction the repository did not open:
+            the listeners were not told yet; call `DeletedRepository.dispatch` after that
+            transaction commits, or `discard` after it rolls back (D-41).
     """
 
     jobs: tuple[RestoreJob, ...]
     listener_failures: tuple[ListenerFailure, ...] = ()
+    deferred: bool = False
 
     @property
     def restored(self) -> tuple[str, ...]:

@@ -2,8 +2,8 @@
 
 `DeletedRepository` ties the pure core to the host's store and clock. It decides nothing a rule
 says: it checks who asks (R-P1, R-M3), reads the clock, opens the transactions, calls the core
-(`deleting`, `search`, `planner`, `restoring`, `retention`), writes what the core returns, and
-tells the listeners.
+(`deleting`, `search`, `planner`, `executing`, `retention`), writes what the core returns, and
+hands the events of what changed to `events` (D-41, D-43).
 """
 
 from __future__ import annotations
@@ -12,17 +12,12 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
-from deleted_repo import deleting, inputs, restoring, retention
+from deleted_repo import audit, deleting, inputs, restoring, retention
 from deleted_repo.deleting import Deletion
-from deleted_repo.errors import (
-    DeletedRepoError,
-    IntegrityError,
-    RecordNotFoundError,
-    RestoreJobNotFoundError,
-    StalePlanError,
-)
-from deleted_repo.jobs import RestoreJob
-from deleted_repo.listeners import Listener, Listeners
+from deleted_repo.errors import RecordNotFoundError, RestoreJobNotFoundError
+from deleted_repo.events import Deleted, Dispatcher, Event, Listener, Purged, Subscriber
+from deleted_repo.executing import Executor, ProgressCallback
+from deleted_repo.jobs import JobStatus, RestoreJob
 from deleted_repo.model import (
     ALMA,
     Actor,
@@ -110,9 +105,10 @@ class DeletedRepository:
         )
         self._clock = clock
         self._new_id = new_id
-        self._listeners = Listeners()
+        self._events = Dispatcher(store)
         self._state = StateReader(store.catalog, store.deleted)
-        self._rules = restoring.Rules(self._state, hierarchy, self.policy)
+        rules = restoring.Rules(self._state, hierarchy, self.policy)
+        self._executor = Executor(store, rules, self._events, self._now, new_id)
         store.index_fields(self.policy.indexed_fields())
 
     @classmethod
@@ -131,7 +127,28 @@ class DeletedRepository:
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener` with each restore job and its records after the job commits (R-E4)."""
-        self._listeners.add(listener)
+        self._events.add_listener(listener)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """Call `subscriber` with every event (`deleted_repo.events`) once it is committed.
+
+        Deletions, restore jobs, purges and refused or stale restore attempts are told after
+        the repository's transaction commits; inside a transaction the repository did not
+        open, they wait for `dispatch` (D-41, D-43).
+        """
+        self._events.subscribe(subscriber)
+
+    def pending(self) -> tuple[Event, ...]:
+        """The events this thread made inside a host's transaction, held for `dispatch`."""
+        return self._events.pending()
+
+    def dispatch(self) -> list[ListenerFailure]:
+        """Tell the listeners the events `pending` holds; call it after your commit (D-41)."""
+        return self._events.dispatch()
+
+    def discard(self) -> tuple[Event, ...]:
+        """Forget, untold, the events `pending` holds; call it after your rollback (D-41)."""
+        return self._events.discard()
 
     def delete(
         self,
@@ -162,12 +179,14 @@ class DeletedRepository:
         actor = inputs.check_actor(actor)
         emptied = inputs.check_choice(EmptiedParents, emptied_parents, "emptied_parents")
         now = self._now()
+        deferred = self._events.held_back()
         with self.store.transaction():
             event = deleting.delete_event(
                 self._state, institution, origins, actor, now, emptied, self._new_id()
             )
             self.catalog.remove(institution, [m.id for m in event.members])
             self.deleted.add_events([event])
+        self._events.emit([Deleted(event)], deferred=deferred)
         return event
 
     def record_deletion(
@@ -230,6 +249,7 @@ class DeletedRepository:
         institution = inputs.check_institution(institution)
         recordings, refused = deleting.prepare_recordings(deletions, self._now)
         events: list[DeletionEvent] = []
+        deferred = self._events.held_back()
         if recordings:
             with self.store.transaction():
                 events = deleting.record_events(
@@ -239,6 +259,7 @@ class DeletedRepository:
                     self.deleted.add_events(events)
         if refused is not None:
             raise refused
+        self._events.emit([Deleted(e) for e in events], deferred=deferred)
         return events
 
     def search(
@@ -337,13 +358,20 @@ class DeletedRepository:
         )
 
     def restore(
-        self, plan: RestorePlan, *, requester: Requester, batch: int | None = None
+        self,
+        plan: RestorePlan,
+        *,
+        requester: Requester,
+        batch: int | None = None,
+        progress: ProgressCallback | None = None,
     ) -> RestoreResult:
         """Execute a plan: every batch in order, or only batch `batch` (R-E1..R-E4).
 
         Each batch runs in one transaction and is recorded as one restore job (D-22); before it
         runs, the plan is checked against the state as it is now (D-21). Any holder of the
-        restore role in the plan's institution may run it (D-24).
+        restore role in the plan's institution may run it (D-24). A batch refused as invalid or
+        stale is recorded too, as an audit entry with its reason (D-42). `progress` is called
+        with a `deleted_repo.executing.Progress` after each batch commits (D-45).
 
         Raises:
             NotAuthorizedError: the requester lacks the restore role, or the plan is of another
@@ -354,67 +382,36 @@ class DeletedRepository:
 
         Each error names the failed `batch` and the jobs `committed` before it.
         """
-        self.policy.authorize(requester)
-        inputs.check_instance(plan, RestorePlan, "plan")
-        if batch is not None:
-            inputs.check_instance(batch, int, "batch")
-        self.policy.authorize(requester, plan.institution)
-        # D-20: a plan restoring nothing runs one empty job, to record its exclusions (R-E3).
-        numbers = range(1, max(len(plan.batches), 1) + 1) if batch is None else [batch]
-        jobs: list[RestoreJob] = []
-        failures: list[ListenerFailure] = []
-        for number in numbers:
-            try:
-                job, records = self._execute(plan, number, requester)
-            except DeletedRepoError as e:
-                e.batch, e.committed = number, tuple(jobs)
-                raise
-            jobs.append(job)
-            if records:
-                failures.extend(self._listeners.notify(job, records))
-        return RestoreResult(tuple(jobs), tuple(failures))
-
-    def _execute(
-        self, plan: RestorePlan, number: int, requester: Requester
-    ) -> tuple[RestoreJob, list[Record]]:
-        user = requester.user_id
-        planned = restoring.batch_of(plan, number, self.policy)
-        now = self._now()
-        records = [p.record for p in planned]
-        with self.store.transaction():
-            restoring.check_fresh(plan, planned, self._rules, now)
-            job = restoring.batch_job(
-                plan, number, planned, self._rules, job_id=self._new_id(), at=now, requested_by=user
-            )
-            try:
-                if records:
-                    self.catalog.add(plan.institution, records)
-                    self.deleted.remove(plan.institution, [r.id for r in records])
-            except (IntegrityError, RecordNotFoundError) as e:
-                # A concurrent restore got there first, between our check and our writes.
-                ids = [r.id for r in records]
-                raise StalePlanError(ids, f"another restore changed these records ({e})") from e
-            self.jobs.add(job)
-        return job, records
+        return self._executor.restore(plan, requester, batch, progress)
 
     def restore_jobs(
-        self, *, requester: Requester, after: str | None = None, limit: int | None = None
+        self,
+        *,
+        requester: Requester,
+        after: str | None = None,
+        limit: int | None = None,
+        requested_by: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        status: JobStatus | str | None = None,
+        criterion: str | None = None,
     ) -> Sequence[RestoreJob]:
-        """List restore jobs, newest first; `after` is the id of the last job seen (R-E3).
+        """List restore jobs and refused attempts, newest first (R-E3, D-42).
+
+        `after` is the id of the last job seen. The filters keep the jobs of one user, run
+        from `since` to `until` (inclusive), with one status, or whose criteria are of one
+        type (``"ByUser"``); see `deleted_repo.jobs.JobFilter`.
 
         Raises:
             NotAuthorizedError: the requester lacks the restore role.
-            InvalidInputError: a limit that is not from 1 to 10,000.
+            InvalidInputError: a limit that is not from 1 to 10,000, or a malformed filter.
             RestoreJobNotFoundError: `after` names no recorded job.
         """
         institution = self.policy.authorize(requester)
-        if after is not None:
-            inputs.check_ids([after], field="after")
-            if self.jobs.get(institution, after) is None:
-                raise RestoreJobNotFoundError(after)
-        if limit is not None:
-            inputs.check_limit(limit, most=MAX_PAGE)
-        return self.jobs.list(institution, after=after, limit=limit)
+        where = audit.job_filter(
+            requested_by=requested_by, since=since, until=until, status=status, criterion=criterion
+        )
+        return audit.listing(self.jobs, institution, after=after, limit=limit, where=where)
 
     def restore_job(self, job_id: str, *, requester: Requester) -> RestoreJob:
         """Read back one restore job (R-E3).
@@ -439,8 +436,10 @@ class DeletedRepository:
         institution = self.policy.authorize(requester)
         report = retention.purge_report(self._state, institution, self.policy, self._now())
         if report.ids and not dry_run:
+            deferred = self._events.held_back()
             with self.store.transaction():
                 self.deleted.remove(institution, report.ids)
+            self._events.emit([Purged(institution, requester.user_id, report)], deferred=deferred)
         return report
 
     def _now(self) -> datetime:

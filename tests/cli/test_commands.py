@@ -285,6 +285,23 @@ def test_jobs_lists_newest_first_with_filters(db: CliDatabase) -> None:
     assert table.index("bob") < table.index("ana")
 
 
+def test_jobs_filter_by_status_and_criterion(db: CliDatabase, tmp_path: Path) -> None:
+    """R-E3, D-42: a stale attempt is listed as such; --status and --criterion filter."""
+    saved = tmp_path / "plan.json"
+    assert invoke(db, "plan", "--kind", "item", "--id", "232", "--save", str(saved)).exit_code == 0
+    assert invoke(db, "restore", "--plan", str(saved), "--yes").exit_code == 0
+    assert invoke(db, "--user", "bob", "restore", "--plan", str(saved), "--yes").exit_code == 1
+    [stale] = json.loads(invoke(db, "jobs", "--status", "stale", "--json").stdout)
+    [restored] = json.loads(invoke(db, "jobs", "--status", "restored", "--json").stdout)
+    assert (stale["requested_by"], stale["outcomes"], stale["counts"]) == ("bob", [], {})
+    assert restored["requested_by"] != "bob"
+    assert invoke(db, "jobs", "--status", "refused", "--json").stdout.strip() == "[]"
+    assert len(json.loads(invoke(db, "jobs", "--criterion", "ById", "--json").stdout)) == 2
+    assert json.loads(invoke(db, "jobs", "--criterion", "ByUser", "--json").stdout) == []
+    assert "stale: these records are no longer deleted" in invoke(db, "jobs").stdout
+    assert invoke(db, "jobs", "--status", "lost").exit_code == 2
+
+
 def test_jobs_show_and_export(db: CliDatabase, tmp_path: Path) -> None:
     """R-E3: one job with its outcomes; every job as JSON lines, read back as jobs."""
     _restore_as(db, "ana", "991", kind="bib")

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from deleted_repo import ALMA
 from deleted_repo.cli import cli
 from deleted_repo.cli.sample import INSTITUTION
+from deleted_repo.jobs import JobStatus
 from deleted_repo.stores.sql import SqlStore
 
 HEADINGS = (
@@ -67,7 +68,8 @@ def test_the_demo_walks_through_every_rule_and_keeps_its_database(tmp_path: Path
             )
     finally:
         engine.dispose()
-    assert len(jobs) == 9
+    assert len(jobs) == 10
+    assert [j.status for j in jobs].count(JobStatus.STALE) == 1  # the stale plan's attempt (D-42)
     assert {job.requested_by for job in jobs} == {"ana", "tmeyer"}
     assert set(kinds) == set(ALMA.kinds)
     assert min(kinds.values()) >= 10_000

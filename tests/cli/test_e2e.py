@@ -68,7 +68,12 @@ def test_an_operators_session(cli_db: CliDatabase, tmp_path: Path) -> None:
     audit = run_cli(cli_db, "jobs", "--export", "csv", "--output", str(exported))
     assert audit.returncode == 0, audit.stderr
     rows = list(csv.DictReader(exported.read_text(encoding="utf-8").splitlines()))
-    assert [(r["id"], r["requested_by"], r["restored"]) for r in rows] == [(job["id"], ANA.id, "3")]
+    restored_rows, stale_rows = rows[1:], rows[:1]  # newest first: the stale attempt (D-42)
+    assert [(r["id"], r["requested_by"], r["restored"]) for r in restored_rows] == [
+        (job["id"], ANA.id, "3")
+    ]
+    assert [(r["status"], r["restored"], r["counts"]) for r in stale_rows] == [("stale", "0", "{}")]
+    assert stale_rows[0]["reason"] == "these records are no longer deleted as planned"
     stored = store.jobs.get(INSTITUTION, job["id"])
     assert stored is not None
     assert stored.restored == ("991", "221", "231")

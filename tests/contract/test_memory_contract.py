@@ -15,7 +15,7 @@ import pytest
 from hypothesis import Phase, settings
 
 from deleted_repo.errors import IntegrityError
-from deleted_repo.jobs import RestoreJob
+from deleted_repo.jobs import JobFilter, RestoreJob
 from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.search import Cursor, Query, Window
@@ -240,9 +240,29 @@ class _LatestCountsSuperseded(_Forward[DeletedStore]):
 
 class _OldestJobsFirst(_Forward[RestoreJobLog]):
     def list(
-        self, institution: str, *, after: str | None = None, limit: int | None = None
+        self,
+        institution: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        where: JobFilter | None = None,
     ) -> list[RestoreJob]:
-        return list(reversed(self.inner.list(institution, after=after, limit=limit)))
+        return list(reversed(self.inner.list(institution, after=after, limit=limit, where=where)))
+
+
+class _FilterBeforeAfter(_Forward[RestoreJobLog]):
+    """Applies `limit` before the filter, as a paging bug would."""
+
+    def list(
+        self,
+        institution: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        where: JobFilter | None = None,
+    ) -> list[RestoreJob]:
+        page = self.inner.list(institution, after=after, limit=limit)
+        return [j for j in page if where is None or where.matches(j)]
 
 
 class _JobsTwice(_Forward[RestoreJobLog]):
@@ -289,6 +309,8 @@ MUTANTS: list[tuple[str, Callable[[], Store], str]] = [
      "jobs_list_newest_first_and_pages"),
     ("jobs.add accepts a repeated id", _broken(jobs=_JobsTwice),
      "jobs_are_recorded_once"),
+    ("jobs.list limits before it filters", _broken(jobs=_FilterBeforeAfter),
+     "jobs_list_filters_and_pages"),
     ("transaction() does not roll back", _NoRollback,
      "transaction_rolls_back_every_port"),
 ]  # fmt: skip
@@ -312,8 +334,10 @@ def test_run_example_checks_names_the_failed_check() -> None:
 MACHINE_MUTANTS = [
     (name, make_store)
     for name, make_store, _ in MUTANTS
-    # Its barcodes are all text, so the machine never asks for a number.
-    if name != "find_by_field matches '5' to 5"
+    # Its barcodes are all text, so the machine never asks for a number. It lists jobs with
+    # filters, but a filter that drops a job inside a page's limit is too rare a draw to find
+    # in 200 examples; the example check `jobs_list_filters_and_pages` catches that mutant.
+    if name not in {"find_by_field matches '5' to 5", "jobs.list limits before it filters"}
 ]
 
 

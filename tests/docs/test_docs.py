@@ -58,6 +58,8 @@ PUBLIC_MODULES = (
     "deleted_repo.testing.histories",
     "deleted_repo.testing.agreement",
     "deleted_repo.serialization",
+    "deleted_repo.events",
+    "deleted_repo.audit",
     "deleted_repo.deleting",
     "deleted_repo.search",
     "deleted_repo.planner",

@@ -29,9 +29,11 @@ from deleted_repo import (
     DeletedRepoError,
     DeletedRepository,
     DeletionEvent,
+    JobStatus,
     Policy,
     Record,
     Requester,
+    StalePlanError,
     UnknownActorError,
 )
 from deleted_repo.ports import Store
@@ -156,6 +158,40 @@ def snapshot(store: Store, dump: Any, mentioned: Iterable[str]) -> dict[str, Any
     if dump is not None:
         state["tables"] = dump()
     return state
+
+
+def only_audited(before: dict[str, Any], after: dict[str, Any], error: Exception) -> None:
+    """Check that a refused call changed nothing but, at most, one audit entry (D-42).
+
+    A refused call changes nothing in the catalog and the deleted repository; a refused restore
+    attempt adds exactly one audit entry (one when stale), which holds no record. Everything
+    else, every table row included, must be as `before` was.
+    """
+    added = [
+        job
+        for name, state in after.items()
+        if name != "tables"
+        for job in state[3]
+        if job not in before.get(name, ((), (), (), ()))[3]
+    ]
+    assert len(added) <= 1, f"refused with {error!r}, yet {len(added)} audit entries were added"
+    for job in added:
+        assert job.status is not JobStatus.RESTORED, f"refused with {error!r}, yet {job} restored"
+        assert job.outcomes == (), f"a refused attempt recorded records: {job.outcomes[:3]}"
+        assert not job.counts, f"a refused attempt recorded counts: {job.counts}"
+    if isinstance(error, StalePlanError):
+        assert [j.status for j in added] == [JobStatus.STALE], f"{error!r} was not recorded"
+    ids = {j.id for j in added}
+    kept = {
+        name: state if name == "tables" else (*state[:3], [j for j in state[3] if j.id not in ids])
+        for name, state in after.items()
+    }
+    if "tables" in kept:
+        tables = dict(kept["tables"])
+        jobs = tables["deleted_repo_restore_job"]
+        tables["deleted_repo_restore_job"] = [row for row in jobs if row[1] not in ids]
+        kept["tables"] = tables
+    assert kept == before, f"refused with {error!r}, yet the state changed"
 
 
 def _read(what: str, call: Any, allowed: tuple[type[Exception], ...] = ()) -> Any:

@@ -102,6 +102,8 @@ def test_upgraded_tables_have_no_diff(db: Database) -> None:
     with db.engine.begin() as conn:
         for name in ("deleted_repo_superseded", "deleted_repo_schema_version"):
             conn.exec_driver_sql(f"DROP TABLE {prefix}{name}")
+        for column in ("requested_by", "status", "criterion"):  # added by version 2 (D-42)
+            conn.exec_driver_sql(f"ALTER TABLE {prefix}deleted_repo_restore_job DROP {column}")
     assert db.store().upgrade() == 0
     with db.engine.connect() as conn:
         assert _diff(conn, metadata_for(db.schema), schema=db.schema) == []

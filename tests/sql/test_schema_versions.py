@@ -236,20 +236,21 @@ def test_a_new_step_runs_alone_on_current_tables(
 ) -> None:
     """D-50: appending a step to STEPS is all an upgrade needs; only the missing steps run."""
     ran: list[int] = []
+    current = migrations.SCHEMA_VERSION
 
     def note(conn: sa.Connection, schema: str | None) -> None:
-        ran.append(2)
+        ran.append(current + 1)
         conn.execute(sa.text(f"CREATE TABLE {_qualified(fresh, 'deleted_repo_extra')} (x INT)"))
 
     fresh.store().create_schema()
     monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, note))
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(migrations.STEPS))
     store = fresh.store()
-    with pytest.raises(SchemaVersionError, match="version 1"):
+    with pytest.raises(SchemaVersionError, match=f"version {current}"):
         store.jobs.get(INSTITUTION, "j1")
-    assert store.upgrade() == 1
-    assert store.upgrade() == 2
-    assert ran == [2]
-    assert store.schema_version() == 2
+    assert store.upgrade() == current
+    assert store.upgrade() == current + 1
+    assert ran == [current + 1]
+    assert store.schema_version() == current + 1
     with fresh.engine.begin() as conn:
         conn.exec_driver_sql(f"DROP TABLE {_qualified(fresh, 'deleted_repo_extra')}")

@@ -87,7 +87,9 @@ def test_overlapping_restores_one_wins(db: Database, store: SqlStore, sharing: s
         assert set(active) == restored
         assert set(deleted) == everything - restored
         assert len(won[0].jobs) == 1
-    assert len(store.jobs.list(INSTITUTION)) == ROUNDS
+    listed = store.jobs.list(INSTITUTION)
+    # D-42: each round records the winner's job and the loser's stale attempt.
+    assert sorted(j.status.value for j in listed) == ["restored"] * ROUNDS + ["stale"] * ROUNDS
 
 
 def test_restores_racing_for_a_unique_value_do_not_both_win(db: Database, store: SqlStore) -> None:

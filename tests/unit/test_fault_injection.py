@@ -3,7 +3,8 @@
 The catalog, the deleted repository and the job log of a `MemoryStore` are wrapped so that the
 k-th write call (add, remove, add_events, jobs.add) raises, before or after the write lands. For
 every k, the failed restore must leave all three exactly as they were, raise an error of our tree
-or the injected one, and a retry without faults must then succeed.
+or the injected one, and a retry without faults must then succeed. The one trace a failure may
+leave is the audit entry of a refused attempt, when it ends as stale (D-42).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from deleted_repo import (
     Policy,
     RecordNotFoundError,
     RestorePlan,
+    StalePlanError,
     StorageError,
 )
+from deleted_repo.jobs import JobStatus, RestoreJob
 from deleted_repo.search import Query, Window
 from tests.support import (
     ALL_IDS,
@@ -109,7 +112,7 @@ def snapshot(repo: DeletedRepository) -> tuple[Any, ...]:
     catalog, deleted, jobs = repo.catalog, repo.deleted, repo.jobs
     everything = Window(start=None, end=None)
     actors = [ANA, BO, Actor.job("J1")]
-    listed = jobs.list(INSTITUTION)
+    listed = [j for j in jobs.list(INSTITUTION) if j.status is JobStatus.RESTORED]
     return (
         catalog.get(INSTITUTION, IDS),
         sorted(r.id for r in catalog.children(INSTITUTION, IDS)),
@@ -125,6 +128,11 @@ def snapshot(repo: DeletedRepository) -> tuple[Any, ...]:
         listed,
         [jobs.get(INSTITUTION, j.id) for j in listed],
     )
+
+
+def refusals(repo: DeletedRepository) -> list[RestoreJob]:
+    """The audit entries of refused attempts (D-42)."""
+    return [j for j in repo.jobs.list(INSTITUTION) if j.status is not JobStatus.RESTORED]
 
 
 def settled(state: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -204,10 +212,17 @@ def test_restore_failing_at_any_write_changes_nothing(
         faults = Faults()
         repo, plan, batch = prepared(scenario, faults)
         faults.fail_at, faults.after, faults.error = k, after, error
-        before = snapshot(repo)
-        with pytest.raises((DeletedRepoError, InjectedFault)):
+        before, refused = snapshot(repo), refusals(repo)
+        with pytest.raises((DeletedRepoError, InjectedFault)) as caught:
             repo.restore(plan, requester=MANAGER, batch=batch)
         assert snapshot(repo) == before, f"write {k} left a trace"
+        added = refusals(repo)[: len(refusals(repo)) - len(refused)]
+        if isinstance(caught.value, StalePlanError):  # D-42: a stale attempt is recorded once
+            assert [j.status for j in added] == [JobStatus.STALE], f"write {k}: {added}"
+            assert added[0].outcomes == ()
+            assert not added[0].counts
+        else:
+            assert added == [], f"write {k} recorded {added}"
         faults.fail_at = None
         repo.restore(plan, requester=MANAGER, batch=batch)
         assert settled(snapshot(repo)) == done, f"retry after write {k} did not restore as planned"

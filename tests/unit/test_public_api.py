@@ -62,6 +62,7 @@ def _documented(name: str) -> str | None:
 
 _MODULES = {
     "deleted_repo.errors",
+    "deleted_repo.events",
     "deleted_repo.jobs",
     "deleted_repo.model",
     "deleted_repo.planner",

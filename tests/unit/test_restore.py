@@ -11,6 +11,7 @@ from deleted_repo import (
     ByRange,
     DeletedRepository,
     EmptiedParents,
+    JobStatus,
     Outcome,
     Policy,
     Record,
@@ -30,6 +31,7 @@ from tests.support import (
     OTHER,
     Clock,
     manager_of,
+    only_audited,
     repository,
     seeded,
     state,
@@ -114,7 +116,7 @@ def test_plan_restored_meanwhile_is_stale(
         repo.restore(plan, requester=manager)
     assert set(caught.value.ids) <= set(plan.ids)
     assert caught.value.ids
-    assert state(repo, IDS) == before
+    only_audited(repo, IDS, before, JobStatus.STALE)
 
 
 def test_plan_of_records_deleted_again_meanwhile_is_stale(
@@ -128,7 +130,7 @@ def test_plan_of_records_deleted_again_meanwhile_is_stale(
     before = state(repo, IDS)
     with pytest.raises(StalePlanError):
         repo.restore(plan, requester=manager)
-    assert state(repo, IDS) == before
+    only_audited(repo, IDS, before, JobStatus.STALE)
 
 
 def test_plan_whose_barcode_was_taken_meanwhile_is_stale(
@@ -141,7 +143,7 @@ def test_plan_whose_barcode_was_taken_meanwhile_is_stale(
     with pytest.raises(StalePlanError) as caught:
         repo.restore(plan, requester=manager)
     assert "itm-2" in caught.value.ids
-    assert state(repo, IDS) == before
+    only_audited(repo, IDS, before, JobStatus.STALE)
 
 
 def test_plan_whose_id_is_active_again_is_stale(
@@ -153,7 +155,7 @@ def test_plan_whose_id_is_active_again_is_stale(
     before = state(repo, IDS)
     with pytest.raises(StalePlanError):
         repo.restore(plan, requester=manager)
-    assert state(repo, IDS) == before
+    only_audited(repo, IDS, before, JobStatus.STALE)
 
 
 def test_plan_whose_file_expired_meanwhile_is_stale(
@@ -169,20 +171,20 @@ def test_plan_whose_file_expired_meanwhile_is_stale(
     with pytest.raises(StalePlanError) as caught:
         repo.restore(plan, requester=manager)
     assert set(caught.value.ids) == {"fil-1", "fil-2"}
-    assert state(repo, IDS) == before
+    only_audited(repo, IDS, before, JobStatus.STALE)
 
 
 def test_executing_a_plan_twice_restores_nothing_the_second_time(
     repo: DeletedRepository, manager: Requester
 ) -> None:
-    """R-E2: the second execution of a plan raises StalePlanError and records no job."""
+    """R-E2, D-42: a second execution raises StalePlanError; only its attempt is recorded."""
     plan = bib_plan(repo, manager)
     repo.restore(plan, requester=manager)
     before = state(repo, IDS)
     with pytest.raises(StalePlanError):
         repo.restore(plan, requester=manager)
-    assert state(repo, IDS) == before
-    assert len(repo.restore_jobs(requester=manager)) == 1
+    only_audited(repo, IDS, before, JobStatus.STALE)
+    assert len(repo.restore_jobs(requester=manager, status="restored")) == 1
 
 
 def test_plan_is_still_good_when_unrelated_records_moved(
@@ -222,7 +224,7 @@ def test_batch_2_before_batch_1_is_stale_and_changes_nothing(
     with pytest.raises(StalePlanError) as caught:
         repo.restore(plan, requester=manager, batch=2)
     assert caught.value.ids == ("big-h",)
-    assert state(repo, ids) == before
+    only_audited(repo, ids, before, JobStatus.STALE)
 
 
 def test_batches_run_one_by_one_restore_everything(
@@ -273,7 +275,7 @@ def test_a_batch_run_twice_is_stale(repo: DeletedRepository, manager: Requester)
     before = state(repo, list(plan.ids))
     with pytest.raises(StalePlanError):
         repo.restore(plan, requester=manager, batch=1)
-    assert state(repo, list(plan.ids)) == before
+    only_audited(repo, list(plan.ids), before, JobStatus.STALE)
 
 
 def test_plan_with_nothing_to_restore_records_an_empty_job(

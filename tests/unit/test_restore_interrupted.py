@@ -34,7 +34,9 @@ def test_a_restore_stopped_at_a_later_batch_names_it_and_the_jobs_that_stand() -
     assert caught.value.batch == 2
     [first] = caught.value.committed
     assert (first.batch, first.restored) == (1, plan.batches[0])
-    assert [j.id for j in repo.restore_jobs(requester=MANAGER)] == [first.id]
+    assert [j.id for j in repo.restore_jobs(requester=MANAGER, status="restored")] == [first.id]
+    [attempt] = repo.restore_jobs(requester=MANAGER, status="stale")  # D-42
+    assert (attempt.batch, attempt.outcomes, attempt.requested_by) == (2, (), MANAGER.user_id)
 
 
 def test_an_error_of_the_first_batch_has_nothing_committed() -> None:

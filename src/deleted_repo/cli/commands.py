@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from deleted_repo import DeletedRepository, RestoreResult
 from deleted_repo.errors import DeletedRepoError, InvalidInputError
+from deleted_repo.executing import Progress as RestoreProgress
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.model import Requester
 from deleted_repo.planner import RestorePlan
@@ -298,7 +299,6 @@ def run_batches(
     Raises:
         StalePlanError: a batch no longer matches the state; the batches before it stand.
     """
-    count = max(len(planned.batches), 1)
     jobs: list[RestoreJob] = []
     columns = (
         TextColumn("restoring"),
@@ -311,18 +311,20 @@ def run_batches(
         *columns, console=progress_to or render.console(stderr=True), disable=progress_to is None
     ) as progress:
         task = progress.add_task("restore", total=planned.total)
-        for number in range(1, count + 1):
-            try:
-                result = repo.restore(planned, requester=requester, batch=number)
-            except (DeletedRepoError, KeyboardInterrupt):
-                if jobs:
-                    done = "batch 1 was" if number == 2 else f"batches 1 to {number - 1} were"
-                    ids = ", ".join(j.id for j in jobs)
-                    click.echo(f"{done} restored before the refusal (jobs {ids})", err=True)
-                raise
-            jobs.extend(result.jobs)
-            progress.advance(task, sum(len(j.restored) for j in result.jobs))
-    return RestoreResult(tuple(jobs))
+
+        def advance(done: RestoreProgress) -> None:
+            jobs.append(done.job)
+            progress.update(task, completed=done.restored)
+
+        try:
+            result = repo.restore(planned, requester=requester, progress=advance)
+        except (DeletedRepoError, KeyboardInterrupt):
+            if jobs:
+                done = "batch 1 was" if len(jobs) == 1 else f"batches 1 to {len(jobs)} were"
+                ids = ", ".join(j.id for j in jobs)
+                click.echo(f"{done} restored before the refusal (jobs {ids})", err=True)
+            raise
+    return result
 
 
 @click.command(short_help="Remove what is past its retention.")

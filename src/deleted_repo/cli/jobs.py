@@ -1,45 +1,31 @@
-"""The audit of restore jobs: list with filters, show one, export as JSON lines or CSV."""
+"""The audit of restore jobs: list with filters, show one, export as JSON lines or CSV.
+
+The filters and the export formats are the library's (`deleted_repo.audit`).
+"""
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
 
 import click
 
-from deleted_repo.jobs import Outcome, RestoreJob
+from deleted_repo.audit import CRITERIA, export_jobs
+from deleted_repo.jobs import JobStatus, RestoreJob
 from deleted_repo.model import Requester
-from deleted_repo.serialization import make_converter, to_json
+from deleted_repo.serialization import to_json
 from deleted_repo.service import DeletedRepository
 
 from . import render
 from .app import EXIT_BAD_INPUT, fail, session
 from .options import json_option, when_end, when_start
 
-__all__ = ["CSV_COLUMNS", "jobs", "matching_jobs"]
+__all__ = ["jobs", "matching_jobs"]
 
 _PAGE = 200
-_CONVERTER = make_converter()
-
-CSV_COLUMNS = (
-    "id",
-    "at",
-    "requested_by",
-    "institution",
-    "criteria",
-    "batch",
-    "batches",
-    "restored",
-    "excluded",
-    "counts",
-)
-"""The columns of ``jobs --export csv``, one row per job; criteria and counts are JSON."""
 
 
 def matching_jobs(
@@ -49,9 +35,13 @@ def matching_jobs(
     requested_by: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    status: str | None = None,
+    criterion: str | None = None,
     limit: int | None = None,
 ) -> Iterator[RestoreJob]:
     """The restore jobs that pass the filters, newest first, read page by page.
+
+    The repository applies the filters (`DeletedRepository.restore_jobs`).
 
     Args:
         repo: the repository.
@@ -59,19 +49,24 @@ def matching_jobs(
         requested_by: only jobs of this user.
         since: only jobs run at or after this time.
         until: only jobs run at or before this time.
+        status: only jobs with this status (restored, refused, stale).
+        criterion: only jobs whose criteria are of this type ("ByUser").
         limit: at most this many jobs.
     """
     after: str | None = None
     found = 0
     while limit is None or found < limit:
-        page = repo.restore_jobs(requester=requester, after=after, limit=_PAGE)
+        page = repo.restore_jobs(
+            requester=requester,
+            after=after,
+            limit=_PAGE,
+            requested_by=requested_by,
+            since=since,
+            until=until,
+            status=status,
+            criterion=criterion,
+        )
         for job in page:
-            if since is not None and job.at < since:
-                return  # newest first: every later job is older still
-            if until is not None and job.at > until:
-                continue
-            if requested_by is not None and job.requested_by != requested_by:
-                continue
             yield job
             found += 1
             if limit is not None and found >= limit:
@@ -81,43 +76,22 @@ def matching_jobs(
         after = page[-1].id
 
 
-def _csv_row(job: RestoreJob) -> list[str | int]:
-    restored = sum(1 for o in job.outcomes if o.outcome is Outcome.RESTORED)
-    return [
-        job.id,
-        job.at.isoformat(),
-        job.requested_by,
-        job.institution,
-        json.dumps(_CONVERTER.unstructure(job.criteria), sort_keys=True),
-        job.batch,
-        job.batches,
-        restored,
-        len(job.outcomes) - restored,
-        json.dumps(dict(job.counts), sort_keys=True),
-    ]
-
-
-def _export(found: Iterator[RestoreJob], form: str, out: TextIO) -> int:
-    count = 0
-    if form == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for job in found:
-            writer.writerow(_csv_row(job))
-            count += 1
-    else:
-        for job in found:
-            out.write(to_json(job) + "\n")
-            count += 1
-    return count
-
-
 @click.group(invoke_without_command=True, short_help="The audit of restore jobs.")
 @click.option("--requested-by", metavar="USER", help="Only jobs run by this user.")
 @click.option(
     "--since", metavar="WHEN", callback=when_start, help="Only jobs run at or after this time."
 )
 @click.option("--until", metavar="WHEN", callback=when_end, help="Only jobs run up to this time.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in JobStatus]),
+    help="Only jobs that restored, or attempts refused or stale.",
+)
+@click.option(
+    "--criterion",
+    type=click.Choice(CRITERIA),
+    help="Only jobs whose search was of this type.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many jobs.")
 @click.option(
     "--export",
@@ -138,6 +112,8 @@ def jobs(
     requested_by: str | None,
     since: datetime | None,
     until: datetime | None,
+    status: str | None,
+    criterion: str | None,
     limit: int | None,
     export_as: str | None,
     output: Path | None,
@@ -156,14 +132,16 @@ def jobs(
         requested_by=requested_by,
         since=since,
         until=until,
+        status=status,
+        criterion=criterion,
         limit=limit,
     )
     if export_as is not None:
         if output is None:
-            _export(found, export_as, sys.stdout)
+            export_jobs(found, export_as, sys.stdout)
             return
         buffer = io.StringIO()
-        count = _export(found, export_as, buffer)
+        count = export_jobs(found, export_as, buffer)
         try:
             output.write_text(buffer.getvalue(), encoding="utf-8", newline="")
         except OSError as e:

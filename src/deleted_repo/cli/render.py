@@ -238,6 +238,7 @@ def jobs_table(jobs: Sequence[RestoreJob]) -> Table:
     table.add_column("batch", justify="right")
     table.add_column("restored", overflow="fold")
     table.add_column("excluded", justify="right")
+    table.add_column("status", overflow="fold")
     for job in jobs:
         excluded = sum(1 for o in job.outcomes if o.outcome is Outcome.EXCLUDED)
         table.add_row(
@@ -248,6 +249,7 @@ def jobs_table(jobs: Sequence[RestoreJob]) -> Table:
             f"{job.batch}/{job.batches}",
             counts_text(dict(job.counts)),
             str(excluded),
+            job.status.value if not job.reason else f"{job.status.value}: {job.reason}",
         )
     return table
 
@@ -265,6 +267,8 @@ def job_view(job: RestoreJob) -> RenderableType:
         ("criteria", describe(job.criteria)),
         ("batch", f"{job.batch} of {job.batches}"),
         ("restored", counts_text(dict(job.counts))),
+        ("status", job.status.value),
+        *((("reason", job.reason),) if job.reason else ()),
     ):
         header.add_row(name, value)
     outcomes = Table(title="outcomes", title_justify="left")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
 from deleted_repo.errors import IntegrityError
-from deleted_repo.jobs import RestoreJob
+from deleted_repo.jobs import JobFilter, RestoreJob
 from deleted_repo.stores.keys import micros
 from deleted_repo.stores.memory.catalog import MemoryCatalog
 from deleted_repo.stores.memory.deleted import MemoryDeletedStore
@@ -46,7 +47,12 @@ class MemoryJobLog:
         return self._jobs.get(institution, {}).get(job_id)
 
     def list(
-        self, institution: str, *, after: str | None = None, limit: int | None = None
+        self,
+        institution: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        where: JobFilter | None = None,
     ) -> list[RestoreJob]:
         """See `deleted_repo.ports.RestoreJobLog.list`."""
         jobs = self._jobs.get(institution, {})  # a read never makes a shelf
@@ -54,8 +60,21 @@ class MemoryJobLog:
         start = 0
         if after is not None and after in jobs:
             start = bisect.bisect_right(order, (-micros(jobs[after].at), after))
-        stamps = order[start:] if limit is None else order[start : start + limit]
-        return [jobs[i] for _, i in stamps]
+        if where is not None and where.until is not None:
+            start = max(start, bisect.bisect_left(order, (-micros(where.until), "")))
+        if where is None:
+            stamps = order[start:] if limit is None else order[start : start + limit]
+            return [jobs[i] for _, i in stamps]
+        found: list[RestoreJob] = []
+        oldest = None if where.since is None else -micros(where.since)
+        for stamp, ident in itertools.islice(order, start, None):
+            if limit is not None and len(found) >= limit:
+                break
+            if oldest is not None and stamp > oldest:
+                break  # newest first: every later job is older still
+            if where.matches(job := jobs[ident]):
+                found.append(job)
+        return found
 
 
 class MemoryStore:
@@ -80,6 +99,10 @@ class MemoryStore:
     def transaction(self) -> AbstractContextManager[None]:
         """See `deleted_repo.ports.Store.transaction`."""
         return self._journal.transaction()
+
+    def in_transaction(self) -> bool:
+        """See `deleted_repo.ports.Store.in_transaction`."""
+        return self._journal.depth > 0
 
     def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
         """See `deleted_repo.ports.Store.index_fields`."""

@@ -244,6 +244,13 @@ class Database:
             if self._engine is not None:
                 conn.close()
 
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open around this thread's calls.
+
+        One of this thread's `transaction` blocks, or, with a connection given, the host's.
+        """
+        return self._joined() is not None
+
     def _given(self) -> Connection:
         assert self._connection is not None
         return self._connection

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from deleted_repo.errors import IntegrityError
-from deleted_repo.jobs import RestoreJob
+from deleted_repo.jobs import JobFilter, RestoreJob
 from deleted_repo.stores.keys import micros
 from deleted_repo.stores.sql.codec import job_body, job_of
 from deleted_repo.stores.sql.database import Database
@@ -32,6 +32,9 @@ class SqlJobLog:
             "id": job.id,
             "at": micros(job.at),
             "body": job_body(job),
+            "requested_by": job.requested_by,
+            "status": job.status.value,
+            "criterion": type(job.criteria).__name__,
         }
         try:
             with db.session(write=True) as conn:
@@ -50,15 +53,23 @@ class SqlJobLog:
         return None if body is None else job_of(body)
 
     def list(
-        self, institution: str, *, after: str | None = None, limit: int | None = None
+        self,
+        institution: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        where: JobFilter | None = None,
     ) -> list[RestoreJob]:
         """See `deleted_repo.ports.RestoreJobLog.list`.
 
-        An `after` that names no recorded job is ignored: the list starts from the newest.
+        An `after` that names no recorded job is ignored: the list starts from the newest. The
+        filters are conditions of the one query.
         """
         db = self._db
         j = restore_job
         conditions: list[sa.ColumnElement[bool]] = [j.c.institution == institution]
+        if where is not None:
+            conditions.extend(_filtered(where))
         with db.session(write=False) as conn:
             if after is not None:
                 at = db.execute(
@@ -73,3 +84,20 @@ class SqlJobLog:
                 statement = statement.limit(limit)
             bodies = db.execute(conn, statement).scalars().all()
         return [job_of(body) for body in bodies]
+
+
+def _filtered(where: JobFilter) -> list[sa.ColumnElement[bool]]:
+    """The conditions of `where` on the jobs table."""
+    j = restore_job
+    conditions: list[sa.ColumnElement[bool]] = []
+    if where.requested_by is not None:
+        conditions.append(j.c.requested_by == where.requested_by)
+    if where.since is not None:
+        conditions.append(j.c.at >= micros(where.since))
+    if where.until is not None:
+        conditions.append(j.c.at <= micros(where.until))
+    if where.status is not None:
+        conditions.append(j.c.status == where.status.value)
+    if where.criterion is not None:
+        conditions.append(j.c.criterion == where.criterion)
+    return conditions

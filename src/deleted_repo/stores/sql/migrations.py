@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deleted_repo.errors import SchemaVersionError
+from deleted_repo.stores.sql.codec import job_of
 from deleted_repo.stores.sql.schema import (
     Micros,
     Text,
@@ -60,11 +61,68 @@ def _add_superseded(conn: Connection, schema: str | None) -> None:
     table.create(conn, checkfirst=True)
 
 
-STEPS: tuple[Step, ...] = (_add_superseded,)
+def _add_job_filter_columns(conn: Connection, schema: str | None) -> None:
+    """1 -> 2: the job log's filter columns (D-42), filled from each job's JSON body."""
+    table = sa.Table(
+        "deleted_repo_restore_job",
+        sa.MetaData(),
+        sa.Column("institution", Text, primary_key=True),
+        sa.Column("id", Text, primary_key=True),
+        sa.Column("body", sa.JSON, nullable=False),
+        schema=schema,
+    )
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table.name, schema=schema)}
+    added = [(n, d) for n, d in _JOB_FILTER_COLUMNS if n not in have]
+    if not added:
+        return
+    prepare = conn.dialect.identifier_preparer
+    name = prepare.format_table(table)
+    for column, default in added:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {name} ADD COLUMN {prepare.quote(column)} "
+            f"{Text.compile(dialect=conn.dialect)} NOT NULL DEFAULT '{default}'"
+        )
+    filled = sa.table(
+        table.name, *(sa.column(n) for n in ("institution", "id", "requested_by", "status",
+        "criterion")), schema=schema
+    )  # fmt: skip
+    update = (
+        sa.update(filled)
+        .where(filled.c.institution == sa.bindparam("i"), filled.c.id == sa.bindparam("j"))
+        .values(
+            requested_by=sa.bindparam("requested_by"),
+            status=sa.bindparam("status"),
+            criterion=sa.bindparam("criterion"),
+        )
+    )
+    rows = conn.execute(sa.select(table.c.institution, table.c.id, table.c.body)).all()
+    for start in range(0, len(rows), _BATCH):
+        values = []
+        for institution, ident, body in rows[start : start + _BATCH]:
+            job = job_of(body)
+            values.append(
+                {
+                    "i": institution,
+                    "j": ident,
+                    "requested_by": job.requested_by,
+                    "status": job.status.value,
+                    "criterion": type(job.criteria).__name__,
+                }
+            )
+        conn.execute(update, values)
+
+
+_JOB_FILTER_COLUMNS = (("requested_by", ""), ("status", "restored"), ("criterion", ""))
+"""The job log's filter columns as version 2 added them, with their defaults."""
+
+_BATCH = 1_000
+"""Rows a migration updates per statement."""
+
+STEPS: tuple[Step, ...] = (_add_superseded, _add_job_filter_columns)
 """The steps in order: ``STEPS[n]`` turns version n into version n + 1."""
 
 SCHEMA_VERSION = len(STEPS)
-"""The schema version of this code's tables (1: the layout with the superseded table)."""
+"""The schema version of this code's tables (2: the job log with its filter columns)."""
 
 
 def _version_table(schema: str | None) -> sa.TableClause:

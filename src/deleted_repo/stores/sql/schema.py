@@ -168,8 +168,12 @@ restore_job = sa.Table(
     sa.Column("id", Text, primary_key=True),
     sa.Column("at", Micros, nullable=False),
     sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("requested_by", Text, nullable=False, server_default=sa.text("''")),
+    sa.Column("status", Text, nullable=False, server_default="restored"),
+    sa.Column("criterion", Text, nullable=False, server_default=sa.text("''")),
 )
-"""The restore jobs, each as JSON."""
+"""The restore jobs and refused attempts, each as JSON, with the columns a listing filters on
+(D-42): the requester, the status and the criteria's type."""
 sa.Index(
     f"ix_{PREFIX}restore_job_time",
     restore_job.c.institution,

@@ -114,6 +114,14 @@ class SqlStore:
         """
         return self._db.transaction()
 
+    def in_transaction(self) -> bool:
+        """See `deleted_repo.ports.Store.in_transaction`.
+
+        True inside this thread's `transaction` block and, with a `Connection`, whenever a
+        transaction is open on it (the host's, begun explicitly or by SQLAlchemy's autobegin).
+        """
+        return self._db.in_transaction()
+
     def _check(self, conn: Connection) -> None:
         migrations.check(conn, self.schema)
 

@@ -1,4 +1,4 @@
-"""Example checks of `deleted_repo.ports.RestoreJobLog`: the audit of restore jobs (R-E3).
+"""Example checks of `deleted_repo.ports.RestoreJobLog`: the audit of restore jobs (R-E3, D-42).
 
 Each check takes an empty store and the world it writes in (`ContractWorld`); its docstring
 is the behaviour it checks.
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from functools import partial
 
+import attrs
+
 from deleted_repo.errors import IntegrityError
+from deleted_repo.jobs import JobFilter, JobStatus
 from deleted_repo.ports import Store
 from deleted_repo.search import ByRange, ByUser
 
@@ -17,7 +20,11 @@ from .builders import job as make_job
 from .expect import refused, same, same_in_order
 from .world import DEFAULT_WORLD, ContractWorld
 
-__all__ = ["jobs_are_recorded_once", "jobs_list_newest_first_and_pages"]
+__all__ = [
+    "jobs_are_recorded_once",
+    "jobs_list_filters_and_pages",
+    "jobs_list_newest_first_and_pages",
+]
 
 
 def jobs_are_recorded_once(store: Store, world: ContractWorld = DEFAULT_WORLD) -> None:
@@ -63,3 +70,52 @@ def jobs_list_newest_first_and_pages(store: Store, world: ContractWorld = DEFAUL
             f"list(after={seen.id!r}, limit=2)",
         )
     same_in_order(store.jobs.list(away), [], f"jobs.list({away!r})")
+
+
+def jobs_list_filters_and_pages(store: Store, world: ContractWorld = DEFAULT_WORLD) -> None:
+    """RestoreJobLog.list with `where` keeps the jobs the filter matches, newest first, paged.
+
+    Each filter alone and together: requester, time range (inclusive, in any offset), status
+    and criterion; `after` and `limit` page the filtered list as they page the whole one.
+    """
+    home, away, job = world.home, world.away, partial(make_job, world=world)
+    by_user = ByUser(kind=world.top, user_id="ana")
+    jobs = [
+        job("j1", instant(1)),
+        attrs.evolve(job("j2", instant(2), criteria=by_user), requested_by="bo"),
+        attrs.evolve(
+            job("j3", instant(3)), status=JobStatus.STALE, reason="moved", outcomes=(), counts={}
+        ),
+        attrs.evolve(job("j4", instant(4), criteria=by_user), status=JobStatus.REFUSED),
+        job("j5", instant(5, PLUS_TWO)),
+        job("j6", instant(6), institution=away),
+    ]
+    for each in jobs:
+        store.jobs.add(each)
+    mine = [j for j in jobs if j.institution == home]
+    newest = sorted(mine, key=lambda j: (-j.at.timestamp(), j.id))
+    filters = [
+        JobFilter(requested_by="bo"),
+        JobFilter(requested_by="manager"),
+        JobFilter(since=instant(2)),
+        JobFilter(until=instant(3, MINUS_FIVE_THIRTY)),
+        JobFilter(since=instant(2) + US, until=instant(4)),
+        JobFilter(status=JobStatus.RESTORED),
+        JobFilter(status=JobStatus.STALE),
+        JobFilter(criterion="ByUser"),
+        JobFilter(criterion="ByRange"),
+        JobFilter(requested_by="manager", criterion="ById", status=JobStatus.RESTORED),
+    ]
+    for where in filters:
+        kept = [j for j in newest if where.matches(j)]
+        same_in_order(store.jobs.list(home, where=where), kept, f"jobs.list(where={where})")
+        for i, seen in enumerate(kept):
+            same_in_order(
+                store.jobs.list(home, after=seen.id, limit=2, where=where),
+                kept[i + 1 : i + 3],
+                f"jobs.list(after={seen.id!r}, limit=2, where={where})",
+            )
+    same(store.jobs.get(home, "j3"), jobs[2], "jobs.get('j3'), a stale attempt")
+    same_in_order(
+        store.jobs.list(away, where=JobFilter(status=JobStatus.REFUSED)), [], "away, refused"
+    )

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
+from deleted_repo.jobs import JobFilter, JobStatus
 from deleted_repo.model import DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.ports import Store
 from deleted_repo.search import ById, ByRange, ByUser, Criteria, Query, Window
@@ -72,6 +73,16 @@ def _criteria(world: ContractWorld) -> st.SearchStrategy[Criteria]:
 def _values(world: ContractWorld) -> list[Any]:
     """The lookup values of data variants 0 to 3, and one no record holds."""
     return [*(world.value(n) for n in range(4)), "zz"]
+
+
+_FILTERS = st.builds(
+    JobFilter,
+    requested_by=st.none() | st.sampled_from(["ana", "bo"]),
+    since=st.none() | _TIMES,
+    until=st.none() | _TIMES,
+    status=st.none() | st.sampled_from(JobStatus),
+    criterion=st.none() | st.sampled_from(["ById", "ByRange", "ByUser"]),
+)
 
 
 def _mostly(data: st.DataObject) -> bool:
@@ -293,6 +304,7 @@ class StoreMachine(RuleBasedStateMachine):
             ),
             criteria=data.draw(_criteria(self.world)),
             requested_by=data.draw(st.sampled_from(["ana", "bo"])),
+            status=data.draw(st.sampled_from(JobStatus)),
         )
         self._compare(
             self.model.job_add(recorded),
@@ -482,7 +494,7 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def jobs(self, data: st.DataObject) -> None:
-        """Read back a job, and list the jobs after one of them."""
+        """Read back a job, and list the jobs after one of them, unfiltered and filtered."""
         institution = data.draw(self.institutions)
         job_id = data.draw(_JOB_IDS)
         same(
@@ -498,4 +510,10 @@ class StoreMachine(RuleBasedStateMachine):
             self.store.jobs.list(institution, after=after, limit=limit),
             self.model.job_list(institution, after=after, limit=limit),
             f"jobs.list({institution!r}, after={after!r}, limit={limit})",
+        )
+        where = data.draw(_FILTERS)
+        same_in_order(
+            self.store.jobs.list(institution, after=after, limit=limit, where=where),
+            self.model.job_list(institution, after=after, limit=limit, where=where),
+            f"jobs.list({institution!r}, after={after!r}, limit={limit}, where={where})",
         )

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from deleted_repo.errors import DeletedRepoError, IntegrityError, RecordNotFoundError
-from deleted_repo.jobs import RestoreJob
+from deleted_repo.jobs import JobFilter, RestoreJob
 from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
@@ -265,12 +265,35 @@ class Model:
         return self.shelf(institution).jobs.get(job_id)
 
     def job_list(
-        self, institution: str, *, after: str | None = None, limit: int | None = None
+        self,
+        institution: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        where: JobFilter | None = None,
     ) -> list[RestoreJob]:
-        """`RestoreJobLog.list`: newest first then by id, after the recorded job `after`."""
+        """`RestoreJobLog.list`: newest first then by id, after the recorded job `after`.
+
+        With `where`, only the jobs whose every given field matches, read here field by field
+        rather than through `JobFilter.matches`, which the in-memory store uses.
+        """
         jobs = self.shelf(institution).jobs
         order = sorted(jobs.values(), key=lambda j: _Place(j.at, j.id))
         if after is not None:
             seen = _Place(jobs[after].at, after)
             order = [j for j in order if seen < _Place(j.at, j.id)]
+        if where is not None:
+            order = [j for j in order if _kept(where, j)]
         return order if limit is None else order[:limit]
+
+
+def _kept(where: JobFilter, job: RestoreJob) -> bool:
+    """Whether `job` passes each filter `where` gives: instants compare as instants."""
+    at = job.at.timestamp()
+    return not (
+        (where.requested_by is not None and job.requested_by != where.requested_by)
+        or (where.since is not None and at < where.since.timestamp())
+        or (where.until is not None and at > where.until.timestamp())
+        or (where.status is not None and job.status.value != where.status.value)
+        or (where.criterion is not None and type(job.criteria).__name__ != where.criterion)
+    )
