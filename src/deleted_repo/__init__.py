@@ -28,6 +28,7 @@ from deleted_repo.errors import (
     UnknownKindError,
 )
 from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
+from deleted_repo.lineage import Lineage
 from deleted_repo.model import (
     ALMA,
     ALMA_SYSTEM_LABELS,
@@ -105,6 +106,7 @@ __all__ = [
     "InvalidPlanError",
     "InvalidRangeError",
     "KindSpec",
+    "Lineage",
     "ListenerFailure",
     "MemberRole",
     "NotAuthorizedError",

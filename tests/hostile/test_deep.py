@@ -19,7 +19,7 @@ from .conftest import Backend
 from .timing import timed_in_child
 from .world import HOME, clock
 
-DEPTH = 700
+DEPTH = 5000
 BOUND = 2.0
 
 

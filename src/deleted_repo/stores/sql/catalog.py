@@ -32,7 +32,12 @@ class SqlCatalog:
         self._db = database
         self._fields = fields
         self._records = RecordTable(
-            database, catalog, catalog_field, CATALOG_COLUMNS, lambda: record_of, state="active"
+            database,
+            catalog,
+            catalog_field,
+            CATALOG_COLUMNS,
+            lambda _conn, _institution, rows: list(map(record_of, rows)),
+            state="active",
         )
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
