@@ -87,8 +87,8 @@ def cascade(
 ) -> Members:
     """What deleting the active records `origins` takes with them (R-D2, R-D3, R-D5).
 
-    Every active descendant the catalog's `children` gives goes, with the role of cascade and
-    the nearest origin above it; the catalog is not policed (D-4).
+    Every active descendant the catalog gives goes, with the role of cascade and the nearest
+    origin above it, level by level; the catalog is not policed (D-4).
     With ``emptied=DELETE``, a parent left with no active child goes too (emptied parent,
     naming the smallest origin below it), and the rule repeats upward.
 
@@ -102,10 +102,14 @@ def cascade(
     records: dict[str, Record] = {i: found[i] for i in origins}
     roles = dict.fromkeys(origins, MemberRole.ORIGIN)
     origin_of = {i: i for i in origins}
+    below: dict[str | None, list[Record]] = defaultdict(list)
+    for r in state.descendants(institution, origins):  # one read when the catalog can (D-37)
+        below[r.parent_id].append(r)
     frontier: Collection[str] = origins
     while frontier:
         step = []
-        for child in sorted(state.catalog.children(institution, frontier), key=lambda r: r.id):
+        taken = (c for p in frontier for c in below.get(p, ()))
+        for child in sorted(taken, key=lambda r: r.id):
             parent = child.parent_id
             if child.id not in records and parent is not None:
                 records[child.id] = child

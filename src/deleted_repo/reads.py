@@ -77,6 +77,25 @@ class StateReader:
         found.update((i, d.record) for i, d in self.deleted.get(institution, ids).items())
         return found
 
+    def descendants(self, institution: str, ids: Collection[str]) -> list[Record]:
+        """Every active record below `ids`, at any depth, in any order, each once.
+
+        In one read when the catalog offers ``descendants`` (an optional method of
+        `deleted_repo.ports.Catalog`, D-37); otherwise through ``children``, level by level.
+        """
+        offered = getattr(self.catalog, "descendants", None)
+        if offered is not None:
+            return list(offered(institution, ids))
+        found: list[Record] = []
+        looked = set(ids)
+        frontier: Collection[str] = looked
+        while frontier:
+            level = [c for c in self.catalog.children(institution, frontier) if c.id not in looked]
+            found += level
+            frontier = {c.id for c in level}
+            looked |= frontier
+        return found
+
     def ancestors(
         self, institution: str, records: Mapping[str, Record], looked: Collection[str] = ()
     ) -> dict[str, Record]:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from deleted_repo.errors import StorageError
 from deleted_repo.lineage import EMPTY, Lineage
 from deleted_repo.stores.sql.database import Database
-from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member
+from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member, recursive_step
 from deleted_repo.stores.sql.schema import deleted, lineage, superseded
 
 __all__ = ["Links", "Start", "forget", "read"]
@@ -102,15 +102,12 @@ def _reach(dialect: str) -> sa.Select[tuple[str, int, str, int | None]]:
         sa.tuple_(t.c.event_id, t.c.node).in_(sa.select(starts.c.event_id, starts.c.node)),
     )
     reached = first.cte("reached", recursive=True)
-    above = sa.select(*columns).join(
-        reached,
-        sa.and_(
-            t.c.institution == INSTITUTION,
-            t.c.event_id == reached.c.event_id,
-            t.c.node == reached.c.up,
-        ),
+    above = sa.select(*columns).where(
+        t.c.institution == INSTITUTION,
+        t.c.event_id == reached.c.event_id,
+        t.c.node == reached.c.up,
     )
-    reached = reached.union(above)
+    reached = reached.union(recursive_step(dialect, reached, above))
     return sa.select(reached.c.event_id, reached.c.node, reached.c.id, reached.c.up)
 
 
