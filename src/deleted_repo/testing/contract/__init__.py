@@ -21,7 +21,8 @@ data are JSON values (strings without NUL characters). A broken promise raises `
 naming the method, its arguments, what was expected and what came back.
 
 The parts: `builders` (the values written), `checks_catalog`, `checks_deleted`,
-`checks_superseded`, `checks_jobs` and `checks_transactions` (the example checks, by port),
+`checks_superseded`, `checks_lineage`, `checks_jobs` and `checks_transactions` (the example
+checks, by port),
 `model` (the plain model, written from the ports' docstrings and sharing no code with any
 store), `machine` (the state machine) and `runners`.
 

@@ -15,6 +15,7 @@ from . import (
     checks_catalog,
     checks_deleted,
     checks_jobs,
+    checks_lineage,
     checks_superseded,
     checks_transactions,
 )
@@ -29,6 +30,7 @@ EXAMPLE_CHECKS: Mapping[str, Callable[[Store], None]] = MappingProxyType(
             checks_catalog,
             checks_deleted,
             checks_superseded,
+            checks_lineage,
             checks_jobs,
             checks_transactions,
         )
