@@ -30,8 +30,8 @@ class Catalog(Protocol):
 
     A catalog may also offer ``descendants(institution, ids) -> Sequence[Record]``: every
     active record below `ids`, at any depth, in any order, each once. A delete then reads
-    what it takes in one call rather than one `children` call per level (D-37); without it,
-    nothing changes but the number of calls.
+    what lies below the first levels in one call rather than one `children` call per level
+    (D-37); without it, nothing changes but the number of calls.
     """
 
     def get(self, institution: str, ids: Collection[str]) -> Mapping[str, Record]:

@@ -1,14 +1,16 @@
 """The SQL store: every port on SQLite or PostgreSQL, through SQLAlchemy Core.
 
-`SqlStore` keeps the catalog, the deleted repository and the restore-job log in seven tables
+`SqlStore` keeps the catalog, the deleted repository and the restore-job log in eight tables
 (`metadata`, to include in the host's own migrations) and shares one transaction between them.
 It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`` extra
 (psycopg 3). Nothing connects or creates tables until asked.
 
 One module per part: `schema` (the tables), `database` (connections, transactions, write
 serialization, driver errors), `codec` (rows to values and back), `queries` (the searches'
-statements), `records` (what the catalog and the deleted store share), `catalog`, `deleted`,
-`jobs`, and `store` (`SqlStore`). The public API is what this package exports.
+statements), `records` (what the catalog and the deleted store share), `lineages` (the
+deleted records' chains of ancestors as shared links), `catalog`, `deleted`, `jobs`, `store`
+(`SqlStore`), and `lineage_upgrade` (moving an older database's lineages to links). The
+public API is what this package exports.
 
 Example:
     >>> import sqlalchemy as sa
@@ -28,7 +30,10 @@ epoch in UTC, so order and equality are exact on every database):
   catalog of their own.
 * ``event``: one row per deletion event, with its actor, time and insertion order (``seq``).
 * ``deleted``: one row per deleted record still in the repository, with its snapshot, role,
-  origin, lineage, event, actor and deletion time.
+  origin, event, actor, deletion time and the first link of its lineage (``lineage_node``).
+* ``lineage``: the links of each event's lineages (D-36): per event, one row per distinct link
+  (a number, an ancestor's id, the number of the link above it), shared by every record whose
+  chain passes through it; kept while a record of the event is deleted or superseded.
 * ``catalog_field`` and ``deleted_field``: the values of the indexed data fields (an item's
   barcode, say), one row per record and field, so searches by them use an index.
 * ``superseded``: the deletions superseded when their id was deleted again (R-D6), each as
@@ -37,7 +42,8 @@ epoch in UTC, so order and equality are exact on every database):
 
 Upgrading: a database made by an older version lacks the ``superseded`` table; run
 `SqlStore.create_schema` once (it adds the tables missing and leaves the others alone), or add
-the table through the host's migrations.
+the table through the host's migrations. One that keeps each record's whole lineage in a JSON
+``lineage`` column is moved to the links by `lineage_upgrade.upgrade` (in one transaction).
 
 Limits:
     * Record data are stored as JSON: tuples come back as lists, and values JSON cannot hold

@@ -4,13 +4,16 @@ A `Lineage` shares its tail with its parent's; the store keeps that sharing. Eac
 lineages are written as links, (``node``, ``id``, ``up``), numbered within the event, one per
 distinct (id, rest of the chain) pair: a chain of n nested records takes n links, not n squared
 ids. A deleted (or superseded) record names the first link of its lineage. Reading rebuilds
-the lineages of a batch of records with one recursive query over the links they reach.
+the lineages of a batch of records with one query over the first links they reach, and one
+recursive query for the rest of the lineages that are longer.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -20,9 +23,9 @@ from deleted_repo.errors import StorageError
 from deleted_repo.lineage import EMPTY, Lineage
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member, recursive_step
-from deleted_repo.stores.sql.schema import deleted, lineage, superseded
+from deleted_repo.stores.sql.schema import deleted, event, lineage, superseded
 
-__all__ = ["Links", "Start", "forget", "read"]
+__all__ = ["NEAR", "Links", "Start", "forget", "read"]
 
 Start = tuple[str, int]
 """An event id and the number of a link of its lineages."""
@@ -93,6 +96,41 @@ def _bind_starts(dialect: str, starts: Sequence[Start]) -> dict[str, object]:
     return {"start_events": [e for e, _ in starts], "start_nodes": [n for _, n in starts]}
 
 
+NEAR = 3
+"""How many links of each lineage the first query reads, without recursion."""
+
+
+def _near(dialect: str) -> sa.Select[*tuple[Any, ...]]:
+    """The first `NEAR` links from each bound start, a row per start: joins, no recursion.
+
+    Most lineages are that short, and a plain join is planned and run cheaply; a recursive
+    query costs more to plan (PostgreSQL may compile it, JIT) than a short lineage is worth.
+    """
+    starts = _starts(dialect)
+    hops = [lineage.alias(f"l{n}") for n in range(NEAR)]
+    first = hops[0]
+    joined: sa.FromClause = starts.join(
+        first,
+        sa.and_(
+            first.c.institution == INSTITUTION,
+            first.c.event_id == starts.c.event_id,
+            first.c.node == starts.c.node,
+        ),
+    )
+    for below, above in itertools.pairwise(hops):
+        joined = joined.outerjoin(
+            above,
+            sa.and_(
+                above.c.institution == INSTITUTION,
+                above.c.event_id == below.c.event_id,
+                above.c.node == below.c.up,
+            ),
+        )
+    return sa.select(
+        first.c.event_id, *(c for hop in hops for c in (hop.c.node, hop.c.id, hop.c.up))
+    ).select_from(joined)
+
+
 def _reach(dialect: str) -> sa.Select[tuple[str, int, str, int | None]]:
     """The links reached from the bound starts, each once: one recursive query."""
     t, starts = lineage, _starts(dialect)
@@ -111,10 +149,44 @@ def _reach(dialect: str) -> sa.Select[tuple[str, int, str, int | None]]:
     return sa.select(reached.c.event_id, reached.c.node, reached.c.id, reached.c.up)
 
 
+def _links(
+    db: Database, conn: Connection, institution: str, starts: list[Start]
+) -> dict[Start, tuple[str, int | None]]:
+    """The links reached from `starts`: one query for the first `NEAR` of each, one for the rest.
+
+    The second, recursive query runs only when a lineage is longer than `NEAR` links.
+    """
+    dialect = db.dialect
+    near = db.cached(("lineage.near", dialect), lambda: _near(dialect))
+    links: dict[Start, tuple[str, int | None]] = {}
+    for event_id, *hops in db.execute(
+        conn, near, {"institution": institution, **_bind_starts(dialect, starts)}
+    ):
+        for n in range(0, len(hops), 3):
+            node, ident, up = hops[n : n + 3]
+            if node is not None:
+                links[(event_id, node)] = (ident, up)
+    ends = [
+        (event_id, up)
+        for (event_id, _), (_, up) in links.items()
+        if up is not None and (event_id, up) not in links
+    ]
+    if ends:
+        far = db.cached(("lineage.read", dialect), lambda: _reach(dialect))
+        params = {"institution": institution, **_bind_starts(dialect, list(dict.fromkeys(ends)))}
+        links.update(
+            ((event_id, node), (ident, up))
+            for event_id, node, ident, up in db.execute(conn, far, params)
+        )
+    return links
+
+
 def read(
     db: Database, conn: Connection, institution: str, starts: Iterable[Start]
 ) -> dict[Start, Lineage]:
-    """The lineage that starts at each of `starts`: one query, none when there is no start.
+    """The lineage that starts at each of `starts`: one query, two for lineages over `NEAR`.
+
+    None when there is no start.
 
     Raises:
         StorageError: a link is missing or loops (the tables were changed by hand).
@@ -122,12 +194,7 @@ def read(
     wanted = list(dict.fromkeys(starts))
     if not wanted:
         return {}
-    statement = db.cached(("lineage.read", db.dialect), lambda: _reach(db.dialect))
-    params = {"institution": institution, **_bind_starts(db.dialect, wanted)}
-    links: dict[Start, tuple[str, int | None]] = {
-        (event_id, node): (ident, up)
-        for event_id, node, ident, up in db.execute(conn, statement, params)
-    }
+    links = _links(db, conn, institution, wanted)
     built: dict[Start, Lineage] = {}
     for start in wanted:
         path: list[tuple[Start, str]] = []
@@ -146,17 +213,21 @@ def read(
 
 
 def _forget(dialect: str) -> sa.Delete:
-    t = lineage
-    return sa.delete(t).where(
-        t.c.institution == INSTITUTION,
-        member(dialect, t.c.event_id, "ids"),
+    """Delete the links of the events bound as ``ids`` that have no record left.
+
+    The events are tested once each, through the events table: testing each link would read,
+    per link, the index entries of the event's records this transaction just deleted.
+    """
+    t, e = lineage, event
+    emptied = sa.select(e.c.id).where(
+        e.c.institution == INSTITUTION,
+        member(dialect, e.c.id, "ids"),
+        ~sa.exists().where(deleted.c.institution == e.c.institution, deleted.c.event_id == e.c.id),
         ~sa.exists().where(
-            deleted.c.institution == t.c.institution, deleted.c.event_id == t.c.event_id
-        ),
-        ~sa.exists().where(
-            superseded.c.institution == t.c.institution, superseded.c.event_id == t.c.event_id
+            superseded.c.institution == e.c.institution, superseded.c.event_id == e.c.id
         ),
     )
+    return sa.delete(t).where(t.c.institution == INSTITUTION, t.c.event_id.in_(emptied))
 
 
 def forget(db: Database, conn: Connection, institution: str, event_ids: Iterable[str]) -> None:
