@@ -109,14 +109,7 @@ def _near(dialect: str) -> sa.Select[*tuple[Any, ...]]:
     starts = _starts(dialect)
     hops = [lineage.alias(f"l{n}") for n in range(NEAR)]
     first = hops[0]
-    joined: sa.FromClause = starts.join(
-        first,
-        sa.and_(
-            first.c.institution == INSTITUTION,
-            first.c.event_id == starts.c.event_id,
-            first.c.node == starts.c.node,
-        ),
-    )
+    joined: sa.FromClause = first
     for below, above in itertools.pairwise(hops):
         joined = joined.outerjoin(
             above,
@@ -126,9 +119,18 @@ def _near(dialect: str) -> sa.Select[*tuple[Any, ...]]:
                 above.c.node == below.c.up,
             ),
         )
-    return sa.select(
-        first.c.event_id, *(c for hop in hops for c in (hop.c.node, hop.c.id, hop.c.up))
-    ).select_from(joined)
+    # The starts as an IN list, not a join: SQLite then looks each up through the key,
+    # where a join let it scan the whole table.
+    return (
+        sa.select(first.c.event_id, *(c for hop in hops for c in (hop.c.node, hop.c.id, hop.c.up)))
+        .select_from(joined)
+        .where(
+            first.c.institution == INSTITUTION,
+            sa.tuple_(first.c.event_id, first.c.node).in_(
+                sa.select(starts.c.event_id, starts.c.node)
+            ),
+        )
+    )
 
 
 def _reach(dialect: str) -> sa.Select[tuple[str, int, str, int | None]]:
