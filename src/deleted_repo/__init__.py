@@ -38,6 +38,7 @@ from deleted_repo.events import (
 )
 from deleted_repo.executing import Progress
 from deleted_repo.jobs import JobFilter, JobStatus, Outcome, RecordOutcome, RestoreJob
+from deleted_repo.lineage import Lineage
 from deleted_repo.model import (
     ALMA,
     ALMA_SYSTEM_LABELS,
@@ -119,6 +120,7 @@ __all__ = [
     "JobFilter",
     "JobStatus",
     "KindSpec",
+    "Lineage",
     "ListenerFailure",
     "MemberRole",
     "NotAuthorizedError",

@@ -17,6 +17,7 @@ import attrs
 
 from deleted_repo.errors import HierarchyError, InvalidInputError, RecordNotFoundError, quote
 from deleted_repo.inputs import check_actor, check_aware, check_ids
+from deleted_repo.lineage import EMPTY, Lineage, chains
 from deleted_repo.model import (
     Actor,
     DeletedRecord,
@@ -86,8 +87,8 @@ def cascade(
 ) -> Members:
     """What deleting the active records `origins` takes with them (R-D2, R-D3, R-D5).
 
-    Every active descendant the catalog's `children` gives goes, with the role of cascade and
-    the nearest origin above it; the catalog is not policed (D-4).
+    Every active descendant the catalog gives goes, with the role of cascade and the nearest
+    origin above it, level by level; the catalog is not policed (D-4).
     With ``emptied=DELETE``, a parent left with no active child goes too (emptied parent,
     naming the smallest origin below it), and the rule repeats upward.
 
@@ -101,10 +102,14 @@ def cascade(
     records: dict[str, Record] = {i: found[i] for i in origins}
     roles = dict.fromkeys(origins, MemberRole.ORIGIN)
     origin_of = {i: i for i in origins}
+    below: dict[str | None, list[Record]] = defaultdict(list)
+    for r in state.descendants(institution, origins):  # one read when the catalog can (D-37)
+        below[r.parent_id].append(r)
     frontier: Collection[str] = origins
     while frontier:
         step = []
-        for child in sorted(state.catalog.children(institution, frontier), key=lambda r: r.id):
+        taken = (c for p in frontier for c in below.get(p, ()))
+        for child in sorted(taken, key=lambda r: r.id):
             parent = child.parent_id
             if child.id not in records and parent is not None:
                 records[child.id] = child
@@ -369,11 +374,11 @@ def record_events(
         for r in own.values():
             above = None if r.parent_id is None else record_of(r.parent_id)
             hierarchy.check_parent(r, None if above is None else above.kind)
-        chains = lineages(own, lambda i: None if (r := record_of(i)) is None else r.parent_id)
+        lineage_of = lineages(own, lambda i: None if (r := record_of(i)) is None else r.parent_id)
         events.append(
             build_event(
                 rec.members,
-                chains,
+                lineage_of,
                 event_id=new_id(),
                 institution=institution,
                 actor=rec.actor,
@@ -421,34 +426,27 @@ def _check_recordable(
 
 def lineages(
     records: Mapping[str, Record], parent_of: Callable[[str], str | None]
-) -> dict[str, tuple[str, ...]]:
+) -> dict[str, Lineage]:
     """Each record's chain of ancestor ids, nearest first (R-S7).
 
     `parent_of` gives the parent of any id above the records (None at the top or when
-    unknown). A chain that loops stops before repeating an id.
+    unknown). A chain that loops stops before repeating an id. A record's lineage is its
+    parent's id in front of its parent's lineage, shared: linear in time and space (D-35).
     """
-    # A chain depends only on the parent, so siblings share one tuple (memory, at scale).
-    by_parent: dict[str | None, tuple[str, ...]] = {None: ()}
-    chains: dict[str, tuple[str, ...]] = {}
-    for ident, record in records.items():
-        first = record.parent_id
-        shared = by_parent.get(first)
-        if shared is None:
-            chain: list[str] = []
-            seen: set[str] = set()
-            parent = first
-            while parent is not None and parent not in seen:
-                chain.append(parent)
-                seen.add(parent)
-                parent = records[parent].parent_id if parent in records else parent_of(parent)
-            shared = by_parent[first] = tuple(chain)
-        chains[ident] = shared
-    return chains
+
+    def parent(ident: str) -> str | None:
+        record = records.get(ident)
+        return record.parent_id if record is not None else parent_of(ident)
+
+    built = chains((p for r in records.values() if (p := r.parent_id) is not None), parent)
+    return {
+        ident: EMPTY if r.parent_id is None else built[r.parent_id] for ident, r in records.items()
+    }
 
 
 def build_event(
     members: Members,
-    chains: Mapping[str, tuple[str, ...]],
+    lineage_of: Mapping[str, Lineage],
     *,
     event_id: str,
     institution: str,
@@ -456,7 +454,7 @@ def build_event(
     at: datetime,
 ) -> DeletionEvent:
     """The deletion event of `members` (R-D1): members parents first, then by id."""
-    order = sorted(members.records, key=lambda i: (len(chains[i]), i))
+    order = sorted(members.records, key=lambda i: (len(lineage_of[i]), i))
     return DeletionEvent(
         id=event_id,
         institution=institution,
@@ -468,7 +466,7 @@ def build_event(
                 record=members.records[i],
                 role=members.roles[i],
                 origin_id=members.origin_of[i],
-                lineage=chains[i],
+                lineage=lineage_of[i],
                 event_id=event_id,
                 institution=institution,
                 actor=actor,
@@ -495,9 +493,9 @@ def delete_event(  # noqa: PLR0917 (one call, from the facade, in the order the 
     """
     members = cascade(state, institution, origins, emptied)
     above = state.ancestors(institution, members.records)
-    chains = lineages(
+    lineage_of = lineages(
         members.records, lambda i: None if (r := above.get(i)) is None else r.parent_id
     )
     return build_event(
-        members, chains, event_id=event_id, institution=institution, actor=actor, at=at
+        members, lineage_of, event_id=event_id, institution=institution, actor=actor, at=at
     )

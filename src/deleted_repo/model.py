@@ -19,6 +19,7 @@ from deleted_repo.errors import (
     UnknownKindError,
     quote,
 )
+from deleted_repo.lineage import Lineage, as_lineage
 from deleted_repo.validators import (
     as_collection,
     as_dict,
@@ -370,7 +371,9 @@ class DeletedRecord:
         record: the snapshot of the record (data and parent id) at the moment of deletion.
         role: origin, deleted below an origin, or emptied parent.
         origin_id: the origin this record was deleted with (its own id when it is an origin).
-        lineage: the ids of its ancestors at deletion, nearest first (R-S7's chain of parents).
+        lineage: the ids of its ancestors at deletion, nearest first (R-S7's chain of parents):
+            a `Lineage`, which shares its tail with its parent's (D-35); any collection of ids
+            is taken.
         event_id: the deletion event.
         institution: the institution of the event.
         actor: who deleted it.
@@ -380,7 +383,7 @@ class DeletedRecord:
     record: Record
     role: MemberRole
     origin_id: str
-    lineage: tuple[str, ...] = attrs.field(converter=as_tuple)
+    lineage: Lineage = attrs.field(converter=as_lineage, hash=False)
     event_id: str
     institution: str
     actor: Actor

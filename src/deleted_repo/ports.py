@@ -26,7 +26,13 @@ __all__ = ["Catalog", "DeletedStore", "RestoreJobLog", "Store"]
 
 
 class Catalog(Protocol):
-    """The host's active records: the catalog a delete takes from and a restore puts back into."""
+    """The host's active records: the catalog a delete takes from and a restore puts back into.
+
+    A catalog may also offer ``descendants(institution, ids) -> Sequence[Record]``: every
+    active record below `ids`, at any depth, in any order, each once. A delete then reads
+    what lies below the first levels in one call rather than one `children` call per level
+    (D-37); without it, nothing changes but the number of calls.
+    """
 
     def get(self, institution: str, ids: Collection[str]) -> Mapping[str, Record]:
         """Return the active records among `ids`, by id; missing ids are left out."""

@@ -15,7 +15,10 @@ import attrs
 from deleted_repo.model import Actor, DeletedRecord, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
-__all__ = ["CatalogReads", "DeletedReads", "StateReader"]
+__all__ = ["LEVELS", "CatalogReads", "DeletedReads", "StateReader"]
+
+LEVELS = 3
+"""How many levels below some records `StateReader.descendants` reads one call a level."""
 
 
 class CatalogReads(Protocol):
@@ -75,6 +78,30 @@ class StateReader:
         """The records among `ids` that are active or deleted; a deleted snapshot wins."""
         found: dict[str, Record] = dict(self.catalog.get(institution, ids))
         found.update((i, d.record) for i, d in self.deleted.get(institution, ids).items())
+        return found
+
+    def descendants(self, institution: str, ids: Collection[str]) -> list[Record]:
+        """Every active record below `ids`, at any depth, in any order, each once.
+
+        The first `LEVELS` levels through ``children``, one call a level, as shallow
+        hierarchies need; what lies deeper in one call when the catalog offers
+        ``descendants`` (an optional method of `deleted_repo.ports.Catalog`, D-37), else on
+        level by level.
+        """
+        offered = getattr(self.catalog, "descendants", None)
+        found: list[Record] = []
+        looked = set(ids)
+        frontier: Collection[str] = looked
+        depth = 0
+        while frontier:
+            if offered is not None and depth >= LEVELS:
+                found += [r for r in offered(institution, frontier) if r.id not in looked]
+                break
+            level = [c for c in self.catalog.children(institution, frontier) if c.id not in looked]
+            found += level
+            frontier = {c.id for c in level}
+            looked |= frontier
+            depth += 1
         return found
 
     def ancestors(

@@ -358,7 +358,7 @@ def brief(
         event_id=entry.event_id,
         origin_id=entry.origin_id,
         role=entry.role,
-        parent_ids=entry.lineage,
+        parent_ids=tuple(entry.lineage),
         earlier=tuple(s.entry.event_id for s in earlier),
         superseded_by=superseded_by,
     )

@@ -23,6 +23,7 @@ import cattrs
 from cattrs.strategies import configure_tagged_union
 
 from deleted_repo.errors import DeletedRepoError, InvalidInputError, quote
+from deleted_repo.lineage import Lineage
 from deleted_repo.search import Criteria
 
 __all__ = ["configure_converter", "from_json", "make_converter", "to_json"]
@@ -33,9 +34,9 @@ T = TypeVar("T")
 def configure_converter(converter: cattrs.Converter) -> None:
     """Teach `converter` our values.
 
-    Aware datetimes become ISO 8601 text, timedeltas seconds, sets sorted lists, and search
-    criteria carry their class name under the tag ``"by"``. Reading back is strict: a string
-    is not read as a number, a flag or a list of characters.
+    Aware datetimes become ISO 8601 text, timedeltas seconds, sets and lineages lists (sets
+    sorted), and search criteria carry their class name under the tag ``"by"``. Reading back
+    is strict: a string is not read as a number, a flag or a list of characters.
     """
     for scalar in (str, int, bool):
         converter.register_structure_hook(scalar, _strict_scalar)
@@ -47,6 +48,10 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(timedelta, timedelta.total_seconds)
     converter.register_structure_hook(timedelta, lambda v, _: timedelta(seconds=v))
     converter.register_unstructure_hook_func(_is_frozenset, sorted)
+    converter.register_unstructure_hook(Lineage, list)
+    converter.register_structure_hook(
+        Lineage, lambda value, _: Lineage(_structure_collection(converter, value, tuple[str, ...]))
+    )
     configure_tagged_union(
         Criteria,
         converter,

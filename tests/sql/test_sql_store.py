@@ -75,13 +75,14 @@ def abandoned(transactions: SqlStore, *steps: Callable[[], object]) -> None:
 
 
 def test_metadata_is_schema_less_and_prefixed() -> None:
-    """`metadata` holds our eight tables, with no schema, all named deleted_repo_*."""
+    """`metadata` holds our nine tables, with no schema, all named deleted_repo_* (D-36)."""
     assert sorted(metadata.tables) == [
         "deleted_repo_catalog",
         "deleted_repo_catalog_field",
         "deleted_repo_deleted",
         "deleted_repo_deleted_field",
         "deleted_repo_event",
+        "deleted_repo_lineage",
         "deleted_repo_restore_job",
         "deleted_repo_schema_version",
         "deleted_repo_superseded",

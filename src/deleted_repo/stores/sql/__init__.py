@@ -8,10 +8,11 @@ It needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs the ``postgres`
 
 One module per part: `schema` (the tables), `database` (connections, transactions, write
 serialization, driver errors), `codec` (rows to values and back), `queries` (the searches'
-statements), `records` (what the catalog and the deleted store share), `catalog`, `deleted`,
-`jobs`, `migrations` (schema versions and the steps between them), `store` (`SqlStore`), and
-`capture` (`Capture`: for a host that keeps its catalog in its own tables, snapshots the rows it
-deletes and records the deletion, D-39). The public API is what this package exports.
+statements), `records` (what the catalog and the deleted store share), `lineages` (the
+deleted records' chains of ancestors as shared links), `catalog`, `deleted`, `jobs`,
+`migrations` (schema versions and the steps between them), `store` (`SqlStore`), and `capture`
+(`Capture`: for a host that keeps its catalog in its own tables, snapshots the rows it deletes
+and records the deletion, D-39). The public API is what this package exports.
 
 Example:
     >>> import sqlalchemy as sa
@@ -31,7 +32,10 @@ epoch in UTC, so order and equality are exact on every database):
   catalog of their own.
 * ``event``: one row per deletion event, with its actor, time and insertion order (``seq``).
 * ``deleted``: one row per deleted record still in the repository, with its snapshot, role,
-  origin, lineage, event, actor and deletion time.
+  origin, event, actor, deletion time and the first link of its lineage (``lineage_node``).
+* ``lineage``: the links of each event's lineages (D-36): per event, one row per distinct link
+  (a number, an ancestor's id, the number of the link above it), shared by every record whose
+  chain passes through it; kept while a record of the event is deleted or superseded.
 * ``catalog_field`` and ``deleted_field``: the values of the indexed data fields (an item's
   barcode, say), one row per record and field, so searches by them use an index.
 * ``superseded``: the deletions superseded when their id was deleted again (R-D6), each as
@@ -42,7 +46,9 @@ epoch in UTC, so order and equality are exact on every database):
 Upgrading: a store refuses tables at another schema version than the code's with
 `deleted_repo.SchemaVersionError`, checked once, on its first call (D-49). `SqlStore.upgrade`
 (or ``deleted-repo upgrade``) applies the migrations older tables lack; tables made before
-versions were recorded are version 0, which lacks the ``superseded`` table.
+versions were recorded are version 0, which lacks the ``superseded`` table; version 2 keeps
+each record's whole lineage in a JSON ``lineage`` column, which step 2 to 3 moves to the
+shared links (D-36).
 
 Limits:
     * Record data are stored as JSON: tuples come back as lists, and values JSON cannot hold

@@ -13,7 +13,7 @@ from deleted_repo.model import Record
 from deleted_repo.stores.keys import field_key
 from deleted_repo.stores.sql.codec import CATALOG_COLUMNS, FieldIndex, encode_data, record_of
 from deleted_repo.stores.sql.database import Database
-from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member
+from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member, recursive_step
 from deleted_repo.stores.sql.records import RecordTable
 from deleted_repo.stores.sql.schema import catalog, catalog_field
 
@@ -32,7 +32,12 @@ class SqlCatalog:
         self._db = database
         self._fields = fields
         self._records = RecordTable(
-            database, catalog, catalog_field, CATALOG_COLUMNS, lambda: record_of, state="active"
+            database,
+            catalog,
+            catalog_field,
+            CATALOG_COLUMNS,
+            lambda _conn, _institution, rows: list(map(record_of, rows)),
+            state="active",
         )
 
     def get(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
@@ -42,6 +47,20 @@ class SqlCatalog:
     def children(self, institution: str, parent_ids: Collection[str]) -> list[Record]:
         """See `deleted_repo.ports.Catalog.children`."""
         return self._records.children(institution, parent_ids)
+
+    def descendants(self, institution: str, ids: Collection[str]) -> list[Record]:
+        """Every active record below `ids`, at any depth, in any order: one recursive query.
+
+        The optional method of `deleted_repo.ports.Catalog` (D-37).
+        """
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        db = self._db
+        statement = db.cached(("catalog.descendants", db.dialect), lambda: _below(db.dialect))
+        params = {"institution": institution, "ids": bind_ids(db.dialect, wanted)}
+        with db.session(write=False) as conn:
+            return list(map(record_of, db.execute(conn, statement, params)))
 
     def find_by_field(
         self, institution: str, kind: str, field: str, values: Collection[Any]
@@ -130,3 +149,20 @@ class SqlCatalog:
     def remove(self, institution: str, ids: Collection[str]) -> None:
         """See `deleted_repo.ports.Catalog.remove`."""
         self._records.remove(institution, ids)
+
+
+def _below(dialect: str) -> sa.Select[*tuple[Any, ...]]:
+    """The active records below the ids bound as ``ids``: the ids first, then their rows.
+
+    The recursion keeps ids only, each once (``UNION``), so that a loop in the catalog ends.
+    """
+    c = catalog
+    first = sa.select(c.c.id).where(
+        c.c.institution == INSTITUTION, member(dialect, c.c.parent_id, "ids")
+    )
+    below = first.cte("below", recursive=True)
+    found = sa.select(c.c.id).where(c.c.institution == INSTITUTION, c.c.parent_id == below.c.id)
+    below = below.union(recursive_step(dialect, below, found))
+    return sa.select(*CATALOG_COLUMNS).where(
+        c.c.institution == INSTITUTION, c.c.id.in_(sa.select(below.c.id))
+    )

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from deleted_repo.errors import StorageError
 from deleted_repo.jobs import RestoreJob
+from deleted_repo.lineage import EMPTY, Lineage
 from deleted_repo.model import Actor, ActorKind, DeletedRecord, MemberRole, Record, Superseded
 from deleted_repo.serialization import make_converter
 from deleted_repo.stores.keys import field_key, instant
@@ -24,6 +25,8 @@ from deleted_repo.stores.sql.schema import catalog, deleted, superseded
 __all__ = [
     "CATALOG_COLUMNS",
     "DELETED_COLUMNS",
+    "EVENT_AT",
+    "NODE_AT",
     "SUPERSEDED_COLUMNS",
     "DeletedRows",
     "FieldIndex",
@@ -110,7 +113,7 @@ def _deleted_columns(table: sa.Table) -> tuple[sa.ColumnElement[Any], ...]:
         _raw(c.data),
         c.role,
         c.origin_id,
-        _raw(c.lineage),
+        c.lineage_node,
         c.event_id,
         c.institution,
         c.actor_kind,
@@ -121,6 +124,10 @@ def _deleted_columns(table: sa.Table) -> tuple[sa.ColumnElement[Any], ...]:
 
 DELETED_COLUMNS = _deleted_columns(deleted)
 """The columns `DeletedRows` reads, in its order."""
+
+EVENT_AT, NODE_AT = 7, 6
+"""Where a row of `DELETED_COLUMNS` (or `SUPERSEDED_COLUMNS`) holds its event id and the
+first link of its lineage (`deleted_repo.stores.sql.lineages`)."""
 
 SUPERSEDED_COLUMNS = (*_deleted_columns(superseded), superseded.c.superseded_by)
 """The columns `SupersededRows` reads, in its order: the deleted record's, then the event
@@ -138,27 +145,28 @@ def record_of(row: Sequence[Any]) -> Record:
 class DeletedRows:
     """Builds `DeletedRecord` values from rows of `DELETED_COLUMNS`.
 
-    One builder serves one result: equal actors, times and lineages are built once and shared.
+    One builder serves one result: equal actors and times are built once and shared.
+
+    Args:
+        lineages: the lineage of each (event id, first link) the rows name, read beforehand
+            (`deleted_repo.stores.sql.lineages.read`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, lineages: Mapping[tuple[str, int], Lineage]) -> None:
         self.actors: dict[tuple[str, str], Actor] = {}
         self.instants: dict[int, datetime] = {}
-        self.lineages: dict[Any, tuple[str, ...]] = {}
+        self.lineages = lineages
 
     def __call__(self, row: Sequence[Any]) -> DeletedRecord:
         """The deleted record of `row`."""
-        (ident, kind, parent, data, role, origin, lineage, event, inst, a_kind, a_id, at) = row
+        (ident, kind, parent, data, role, origin, node, event, inst, a_kind, a_id, at) = row
         actor = self.actors.get((a_kind, a_id))
         if actor is None:
             actor = self.actors[(a_kind, a_id)] = Actor(ActorKind(a_kind), a_id)
         moment = self.instants.get(at)
         if moment is None:
             moment = self.instants[at] = instant(at)
-        key = lineage if isinstance(lineage, str) else tuple(lineage)
-        chain = self.lineages.get(key)
-        if chain is None:
-            chain = self.lineages[key] = tuple(decode(lineage))
+        chain = EMPTY if node is None else self.lineages[(event, node)]
         return DeletedRecord(
             record=Record(kind, ident, parent, decode(data)),
             role=_ROLES[role],
@@ -172,10 +180,14 @@ class DeletedRows:
 
 
 class SupersededRows:
-    """Builds `Superseded` values from rows of `SUPERSEDED_COLUMNS`, sharing as `DeletedRows`."""
+    """Builds `Superseded` values from rows of `SUPERSEDED_COLUMNS`, sharing as `DeletedRows`.
 
-    def __init__(self) -> None:
-        self._entries = DeletedRows()
+    Args:
+        lineages: as for `DeletedRows`.
+    """
+
+    def __init__(self, lineages: Mapping[tuple[str, int], Lineage]) -> None:
+        self._entries = DeletedRows(lineages)
 
     def __call__(self, row: Sequence[Any]) -> Superseded:
         """The superseded deletion of `row`."""

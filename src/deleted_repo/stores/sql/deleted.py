@@ -12,9 +12,11 @@ from deleted_repo.errors import IntegrityError
 from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 from deleted_repo.stores.keys import field_key, micros
-from deleted_repo.stores.sql import queries
+from deleted_repo.stores.sql import lineages, queries
 from deleted_repo.stores.sql.codec import (
     DELETED_COLUMNS,
+    EVENT_AT,
+    NODE_AT,
     DeletedRows,
     FieldIndex,
     SupersededRows,
@@ -23,8 +25,9 @@ from deleted_repo.stores.sql.codec import (
     encode_data,
 )
 from deleted_repo.stores.sql.database import Database
+from deleted_repo.stores.sql.queries import INSTITUTION, member
 from deleted_repo.stores.sql.records import RecordTable
-from deleted_repo.stores.sql.schema import deleted, deleted_field, event, superseded
+from deleted_repo.stores.sql.schema import deleted, deleted_field, event, lineage, superseded
 
 __all__ = ["SqlDeletedStore"]
 
@@ -46,14 +49,22 @@ class SqlDeletedStore:
         self._db = database
         self._fields = fields
         self._records = RecordTable(
-            database, deleted, deleted_field, DELETED_COLUMNS, DeletedRows, state="deleted"
+            database, deleted, deleted_field, DELETED_COLUMNS, self._build, state="deleted"
         )
+
+    def _build(
+        self, conn: Connection, institution: str, rows: Sequence[Sequence[Any]]
+    ) -> list[DeletedRecord]:
+        """The deleted records of `rows`, their lineages read in one query on `conn` (D-36)."""
+        chains = lineages.read(self._db, conn, institution, _starts(rows))
+        return list(map(DeletedRows(chains), rows))
 
     def add_events(self, events: Sequence[DeletionEvent]) -> None:
         """See `deleted_repo.ports.DeletedStore.add_events`.
 
         A fixed number of statements, whatever the number of events and records: one
-        multi-row insert per table, one query for the members already deleted and, when there
+        multi-row insert per table (the lineages' links too, D-36), one query for the members
+        already deleted and, when there
         are any, one statement to move them to the superseded table and two to delete them
         and their field rows (R-D6).
         """
@@ -64,6 +75,7 @@ class SqlDeletedStore:
         try:
             with db.session(write=True) as conn:
                 db.insert_many(conn, event, rows.events)
+                db.insert_many(conn, lineage, rows.links.rows)
                 self._supersede(conn, rows.first_by)
                 db.insert_many(conn, superseded, rows.replaced)
                 db.insert_many(conn, deleted, list(rows.members.values()))
@@ -136,9 +148,10 @@ class SqlDeletedStore:
         statement = db.cached("superseded.get", lambda: queries.superseded_of(db.dialect))
         params = {"institution": institution, "ids": queries.bind_ids(db.dialect, wanted)}
         found: dict[str, list[Superseded]] = {}
-        build = SupersededRows()
         with db.session(write=False) as conn:
-            for row in db.execute(conn, statement, params):
+            rows = db.execute(conn, statement, params).all()
+            build = SupersededRows(lineages.read(db, conn, institution, _starts(rows)))
+            for row in rows:
                 value = build(row)
                 found.setdefault(value.entry.id, []).append(value)
         return {i: found[i] for i in wanted if i in found}
@@ -157,18 +170,18 @@ class SqlDeletedStore:
             return []
         shape, params, unindexed = found
         statement = db.cached(shape, lambda: queries.find(shape, db.dialect))
-        build = DeletedRows()
+        institution = query.institution
         with db.session(write=False) as conn:
             if unindexed is None:
-                return list(map(build, db.execute(conn, statement, params).all()))
+                return self._build(conn, institution, db.execute(conn, statement, params).all())
             name, value = unindexed
-            hits: list[DeletedRecord] = []
+            hits: list[Any] = []
             for row in db.execute(conn, statement, params):
                 if limit is not None and len(hits) >= limit:
                     break
                 if decode(row.data).get(name, _ABSENT) == value:
-                    hits.append(build(row))
-            return hits
+                    hits.append(row)
+            return self._build(conn, institution, hits)
 
     def latest_event(self, institution: str, actor: Actor, window: Window) -> str | None:
         """See `deleted_repo.ports.DeletedStore.latest_event`."""
@@ -188,8 +201,29 @@ class SqlDeletedStore:
             return db.execute(conn, statement, params).first() is not None
 
     def remove(self, institution: str, ids: Collection[str]) -> None:
-        """See `deleted_repo.ports.DeletedStore.remove`."""
-        self._records.remove(institution, ids)
+        """See `deleted_repo.ports.DeletedStore.remove`.
+
+        The lineages' links of an event go with its last record deleted or superseded (D-36).
+        """
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return
+        db = self._db
+        statement = db.cached(
+            ("deleted.events_of", db.dialect),
+            lambda: (
+                sa.select(deleted.c.event_id)
+                .where(
+                    deleted.c.institution == INSTITUTION, member(db.dialect, deleted.c.id, "ids")
+                )
+                .distinct()
+            ),
+        )
+        params = {"institution": institution, "ids": queries.bind_ids(db.dialect, wanted)}
+        with db.session(write=True) as conn:
+            events = list(db.execute(conn, statement, params).scalars())
+            self._records.remove_on(conn, institution, wanted)
+            lineages.forget(db, conn, institution, events)
 
 
 class _Rows:
@@ -201,6 +235,7 @@ class _Rows:
 
     Attributes:
         events: the event rows.
+        links: the links of the events' lineages (D-36).
         members: per (institution, id), the row of its latest deletion in the batch.
         fields: per (institution, id), the field rows of that deletion.
         first_by: per (institution, id), the first event of the batch deleting it: the one
@@ -214,8 +249,7 @@ class _Rows:
     ) -> None:
         self._indexed = indexed
         self._seen: set[tuple[str, str]] = set()
-        # Siblings share their lineage tuple (see `DeletedRepository`): encode each once.
-        self._lineages: dict[tuple[str, ...], str] = {(): "[]"}
+        self.links = lineages.Links()
         self.events: list[tuple[Any, ...]] = []
         self.members: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.fields: dict[tuple[str, str], list[tuple[str, str, str, str, str]]] = {}
@@ -239,13 +273,10 @@ class _Rows:
         at = micros(e.at)
         kind, actor_id = e.actor.kind.value, e.actor.id
         self.events.append((institution, event_id, kind, actor_id, at, encode(e.origins, event_id)))
-        lineages, members, first_by = self._lineages, self.members, self.first_by
+        number, members, first_by = self.links.number, self.members, self.first_by
         for m in e.members:
             r = m.record
             ident = r.id
-            encoded = lineages.get(m.lineage)
-            if encoded is None:
-                encoded = lineages[m.lineage] = encode(list(m.lineage), ident)
             key = (institution, ident)
             earlier = members.get(key)
             if earlier is None:
@@ -260,11 +291,11 @@ class _Rows:
                 next(datas),
                 m.role.value,
                 m.origin_id,
-                encoded,
                 event_id,
                 kind,
                 actor_id,
                 at,
+                number(institution, event_id, m.lineage),
             )
             self.fields[key] = self._field_rows(institution, r)
 
@@ -278,3 +309,11 @@ class _Rows:
             for name in names
             if name in data and (key := field_key(data[name])) is not None
         ]
+
+
+def _starts(rows: Sequence[Sequence[Any]]) -> list[lineages.Start]:
+    """The (event id, first link) of the lineage of each row that has one.
+
+    The rows are of `DELETED_COLUMNS` or `SUPERSEDED_COLUMNS`.
+    """
+    return [(row[EVENT_AT], row[NODE_AT]) for row in rows if row[NODE_AT] is not None]

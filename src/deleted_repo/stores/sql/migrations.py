@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deleted_repo.errors import SchemaVersionError
+from deleted_repo.stores.sql import lineage_upgrade
 from deleted_repo.stores.sql.codec import job_of
 from deleted_repo.stores.sql.schema import (
     Micros,
@@ -118,11 +119,12 @@ _JOB_FILTER_COLUMNS = (("requested_by", ""), ("status", "restored"), ("criterion
 _BATCH = 1_000
 """Rows a migration updates per statement."""
 
-STEPS: tuple[Step, ...] = (_add_superseded, _add_job_filter_columns)
+STEPS: tuple[Step, ...] = (_add_superseded, _add_job_filter_columns, lineage_upgrade.upgrade)
 """The steps in order: ``STEPS[n]`` turns version n into version n + 1."""
 
 SCHEMA_VERSION = len(STEPS)
-"""The schema version of this code's tables (2: the job log with its filter columns)."""
+"""The schema version of this code's tables (2: the job log with its filter columns; 3: lineages
+kept as shared links, D-36)."""
 
 
 def _version_table(schema: str | None) -> sa.TableClause:

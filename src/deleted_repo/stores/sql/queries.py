@@ -34,6 +34,7 @@ __all__ = [
     "latest_event_statement",
     "member",
     "move_to_superseded",
+    "recursive_step",
     "search",
     "superseded_of",
     "triples",
@@ -54,6 +55,21 @@ def member(dialect: str, column: sa.ColumnElement[str], name: str) -> sa.ColumnE
         values = sa.func.json_each(sa.bindparam(name, type_=sa.String)).table_valued("value")
         return column.in_(sa.select(values.c.value))
     return column.in_(sa.bindparam(name, expanding=True))
+
+
+def recursive_step(
+    dialect: str, walked: sa.CTE, found: sa.Select[*tuple[Any, ...]]
+) -> sa.Select[*tuple[Any, ...]]:
+    """The step of a recursive query: `found`, whose conditions name the rows `walked`.
+
+    On PostgreSQL `found` becomes a lateral subquery the planner cannot flatten (``OFFSET 0``),
+    so that each row walked is looked up through an index whatever the statistics say: with a
+    table not yet analyzed, it would scan the whole table once per row walked.
+    """
+    if dialect != "postgresql":
+        return found
+    step = found.offset(sa.literal_column("0")).lateral("step")
+    return sa.select(*step.c).select_from(walked).join(step, sa.true())
 
 
 def bind_ids(dialect: str, values: Iterable[str]) -> object:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from deleted_repo.errors import RecordNotFoundError
 from deleted_repo.stores.sql.database import Database
@@ -34,8 +35,8 @@ class RecordTable(Generic[_R]):
         table: the records' table (``institution``, ``id``, ``parent_id`` columns).
         fields: its field table (``institution``, ``record_id`` columns).
         columns: the columns a record is built from.
-        builder: makes the function that builds a record from a row of `columns`; it is
-            called once per result, so the function can share what equal rows hold.
+        builder: builds the records of rows of `columns`, given the connection they were read
+            on and their institution (to read what the records need besides, in one batch).
         state: what the records are, for `RecordNotFoundError` ("active", "deleted").
     """
 
@@ -45,7 +46,7 @@ class RecordTable(Generic[_R]):
         table: sa.Table,
         fields: sa.Table,
         columns: Sequence[sa.ColumnElement[Any]],
-        builder: Callable[[], Callable[[Sequence[Any]], _R]],
+        builder: Callable[[Connection, str, Sequence[Sequence[Any]]], list[_R]],
         *,
         state: str,
     ) -> None:
@@ -93,7 +94,7 @@ class RecordTable(Generic[_R]):
             rows = db.execute(
                 conn, statement, {"institution": institution, "ids": bind_ids(db.dialect, ids)}
             ).all()
-        return list(map(self._builder(), rows))
+            return self._builder(conn, institution, rows)
 
     def remove(self, institution: str, ids: Collection[str]) -> None:
         """Remove the records of `ids` and their field rows, all or none.
@@ -101,6 +102,18 @@ class RecordTable(Generic[_R]):
         Raises:
             RecordNotFoundError: an id is not in the table; nothing was removed.
             StorageError: the database failed.
+        """
+        wanted = _distinct(ids)
+        if not wanted:
+            return
+        with self._db.session(write=True) as conn:
+            self.remove_on(conn, institution, wanted)
+
+    def remove_on(self, conn: Connection, institution: str, ids: Collection[str]) -> None:
+        """`remove`, on the connection of a write session already open.
+
+        Raises:
+            RecordNotFoundError: an id is not in the table; nothing was removed.
         """
         wanted = _distinct(ids)
         if not wanted:
@@ -122,8 +135,7 @@ class RecordTable(Generic[_R]):
             ),
         )
         params = {"institution": institution, "ids": bind_ids(db.dialect, wanted)}
-        with db.session(write=True) as conn:
-            gone = set(db.execute(conn, records, params).scalars())
-            if len(gone) != len(wanted):
-                raise RecordNotFoundError([i for i in wanted if i not in gone], state=self._state)
-            db.execute(conn, values, params)
+        gone = set(db.execute(conn, records, params).scalars())
+        if len(gone) != len(wanted):
+            raise RecordNotFoundError([i for i in wanted if i not in gone], state=self._state)
+        db.execute(conn, values, params)

@@ -14,12 +14,14 @@ __all__ = [
     "CATALOG_TABLES",
     "PREFIX",
     "Micros",
+    "Node",
     "Text",
     "catalog",
     "catalog_field",
     "deleted",
     "deleted_field",
     "event",
+    "lineage",
     "metadata",
     "metadata_for",
     "restore_job",
@@ -46,6 +48,9 @@ Text = sa.String().with_variant(postgresql.VARCHAR(collation="C"), "postgresql")
 
 Micros = sa.BigInteger
 """Instants, as integer microseconds since the epoch in UTC (`deleted_repo.stores.keys`)."""
+
+Node = sa.Integer
+"""The number of a link of an event's lineages, within the event (see `lineage`)."""
 
 
 def _field_table(name: str) -> sa.Table:
@@ -127,11 +132,11 @@ def _deleted_columns() -> list[sa.Column[Any]]:
         *_record_columns(),
         sa.Column("role", Text, nullable=False),
         sa.Column("origin_id", Text, nullable=False),
-        sa.Column("lineage", sa.JSON, nullable=False),
         sa.Column("event_id", Text, nullable=False),
         sa.Column("actor_kind", Text, nullable=False),
         sa.Column("actor_id", Text, nullable=False),
         sa.Column("deleted_at", Micros, nullable=False),
+        sa.Column("lineage_node", Node, nullable=True),
     ]
 
 
@@ -160,6 +165,22 @@ superseded = sa.Table(
 """The deletions superseded when their id was deleted again (R-D6), in the order superseded
 (``seq``): each as the deleted table held it, with the event that superseded it."""
 sa.Index(f"ix_{PREFIX}superseded_id", superseded.c.institution, superseded.c.id, superseded.c.seq)
+sa.Index(f"ix_{PREFIX}superseded_event", superseded.c.institution, superseded.c.event_id)
+
+lineage = sa.Table(
+    PREFIX + "lineage",
+    metadata,
+    sa.Column("institution", Text, primary_key=True),
+    sa.Column("event_id", Text, primary_key=True),
+    sa.Column("node", Node, primary_key=True),
+    sa.Column("id", Text, nullable=False),
+    sa.Column("up", Node, nullable=True),
+    sqlite_with_rowid=False,
+)
+"""The lineages of each event's records, as links shared between them (D-36): a link is an
+ancestor's id and the link of the rest of the chain above it (``up``, NULL at the top). A
+deleted record's ``lineage_node`` is the first link of its lineage (NULL: no ancestors). The
+links of an event stay while a record of the event is deleted or superseded."""
 
 restore_job = sa.Table(
     PREFIX + "restore_job",

@@ -25,7 +25,8 @@ hierarchy, a factory of records that fit its columns, and a reset hook (D-38). A
 raises `AssertionError` naming the method, its arguments, what was expected and what came back.
 
 The parts: `builders` (the values written), `checks_catalog`, `checks_deleted`,
-`checks_superseded`, `checks_jobs` and `checks_transactions` (the example checks, by port),
+`checks_superseded`, `checks_lineage`, `checks_jobs` and `checks_transactions` (the example
+checks, by port),
 `model` (the plain model, written from the ports' docstrings and sharing no code with any
 store), `machine` (the state machine), `world` (what the contract writes) and `runners`.
 

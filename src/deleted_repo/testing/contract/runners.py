@@ -17,6 +17,7 @@ from . import (
     checks_catalog,
     checks_deleted,
     checks_jobs,
+    checks_lineage,
     checks_superseded,
     checks_transactions,
 )
@@ -65,6 +66,7 @@ EXAMPLE_CHECKS: Mapping[str, ExampleCheck] = MappingProxyType(
             checks_catalog,
             checks_deleted,
             checks_superseded,
+            checks_lineage,
             checks_jobs,
             checks_transactions,
         )
