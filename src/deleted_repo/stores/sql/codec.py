@@ -132,7 +132,7 @@ _ROLES = {role.value: role for role in MemberRole}
 def record_of(row: Sequence[Any]) -> Record:
     """The active record of a row of `CATALOG_COLUMNS`."""
     kind, ident, parent, data = row
-    return Record(kind, ident, parent, decode(data))
+    return Record.trusted(kind, ident, parent, decode(data))  # written by us, checked then (D-52)
 
 
 class DeletedRows:
@@ -160,7 +160,7 @@ class DeletedRows:
         if chain is None:
             chain = self.lineages[key] = tuple(decode(lineage))
         return DeletedRecord(
-            record=Record(kind, ident, parent, decode(data)),
+            record=Record.trusted(kind, ident, parent, decode(data)),  # checked on write (D-52)
             role=_ROLES[role],
             origin_id=origin,
             lineage=chain,
