@@ -17,10 +17,11 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import Phase, settings
 
-from deleted_repo import Actor, ById, DeletedRepository, Record, Requester
+from deleted_repo import Actor, ById, DeletedRepoError, DeletedRepository, Record, Requester
 from deleted_repo.ports import SetRestores
 from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.stores.sql import SqlStore
+from deleted_repo.testing import agreement
 from deleted_repo.testing.agreement import BasePorts, run_set_agreement
 from tests.postgres import new_schema
 
@@ -147,3 +148,34 @@ def test_the_generic_path_runs_when_the_capability_is_hidden() -> None:
     assert sorted(active) == ["b1", "h1"]
     assert not deleted
     engine.dispose()
+
+
+REFUSALS = (
+    "no longer deleted as planned",
+    "the plan's search no longer finds these targets",
+    "past their retention",
+    "active again",
+    "a unique field of these records is held by another",
+    "their parents are not active yet",
+    "does not exist; the plan has",
+)
+"""The refusals of `check_fresh` and `batch_of` the equivalence runner must reach (R-E2)."""
+
+
+def test_the_runner_reaches_every_refusal(
+    sqlite_pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """D-55: forged plans and disturbed states make both paths meet each refusal (R-E2, R-P7)."""
+    met: set[str] = set()
+    compare = agreement.compare
+
+    def spy(what: str, outcomes: Mapping[str, object], *, messages: bool = False) -> None:
+        if what.startswith("restore(") and isinstance(outcomes["host"], DeletedRepoError):
+            met.update(r for r in REFUSALS if r in str(outcomes["host"]))
+        compare(what, outcomes, messages=messages)
+
+    monkeypatch.setattr(agreement, "compare", spy)
+    run_set_agreement(
+        _pairs(*sqlite_pair), max_examples=120, settings=settings(database=None, derandomize=True)
+    )
+    assert sorted(set(REFUSALS) - met) == []

@@ -33,6 +33,7 @@ import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Any
 
 import hypothesis
@@ -308,13 +309,55 @@ class _Pair:
             return
         chosen = self.plans[-1 - data.draw(st.integers(0, len(self.plans) - 1), label="plan age")]
         plan = chosen[REFERENCE]
-        batch = data.draw(st.none() | st.integers(1, max(1, len(plan.batches))), label="batch")
+        # Strict runs also ask for a batch past the last, refused as invalid.
+        last = max(1, len(plan.batches)) + self.strict
+        batch = data.draw(st.none() | st.integers(1, last), label="batch")
         own = {id(self.repos[name]): made for name, made in chosen.items()}
+        restore_at = self.clock.now
         if self.strict:
             edit = data.draw(st.none() | st.sampled_from(sorted(FORGERIES)), label="forgery")
             if edit is not None:
                 k = data.draw(st.integers(0, 50), label="forged record")
                 own = {key: _forged(made, edit, k) for key, made in own.items()}
+            restore_at = self.disturb(data, plan)
+        before, self.clock.now = self.clock.now, restore_at
+        try:
+            self.restore(plan, own, batch)
+        finally:
+            self.clock.now = before
+
+    def disturb(self, data: st.DataObject, plan: RestorePlan) -> datetime:
+        """Change the state under `plan`, so that its restore meets a refusal; when to restore.
+
+        One of: nothing; a planned record active again, or a record holding one of its unique
+        values (R-P7); or the restore run once the longest retention has passed (R-P6).
+        """
+        how = data.draw(
+            st.sampled_from(["none", "expire", "active again", "unique clash"]), label="disturb"
+        )
+        if how == "expire":
+            longest = max(self.policy.retention.values(), default=timedelta(0))
+            return self.clock.now + longest + timedelta(days=1)
+        if not plan.records:
+            return self.clock.now
+        chosen = plan.records[data.draw(st.integers(0, len(plan.records) - 1), label="whose")]
+        record = chosen.record
+        if how == "unique clash":
+            fields = self.policy.unique_fields.get(record.kind, ())
+            held = [f for f in fields if f in record.data]
+            if not held:
+                return self.clock.now
+            clash = {held[0]: record.data[held[0]]}
+            record = Record(record.kind, f"clash-{record.id}", record.parent_id, clash)
+        if how != "none":
+            self.each(
+                f"catalog.add({plan.institution!r}, [{record.id!r}])",
+                functools.partial(_add, institution=plan.institution, records=[record]),
+            )
+        return self.clock.now
+
+    def restore(self, plan: RestorePlan, own: Mapping[int, RestorePlan], batch: int | None) -> None:
+        """Restore each repository's own version of `plan` (or `batch` of it), alike."""
         self.each(
             f"restore(plan of {plan.criteria!r} in {plan.institution!r}, batch={batch})",
             lambda repo: (
