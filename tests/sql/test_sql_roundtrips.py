@@ -180,7 +180,9 @@ def test_a_set_based_restore_sends_few_statements_whatever_its_size(
     sent = []
     for repo, bib in ((small, "small"), (large, "large")):
         plan = repo.plan(ById(kind="bib", id=bib), requester=MANAGER)
-        sent.append(statements_of(db.engine, lambda r=repo, p=plan: r.restore(p, requester=MANAGER)))
+        sent.append(
+            statements_of(db.engine, lambda r=repo, p=plan: r.restore(p, requester=MANAGER))
+        )
     assert len(sent[1]) == len(sent[0]), sent
     assert len(sent[1]) <= 16, sent[1]
     assert not store.deleted.get(INSTITUTION, ["large", "large-h", "large-i0"])
