@@ -6,6 +6,7 @@ once, as it is one round trip.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -181,7 +182,7 @@ def test_a_set_based_restore_sends_few_statements_whatever_its_size(
     for repo, bib in ((small, "small"), (large, "large")):
         plan = repo.plan(ById(kind="bib", id=bib), requester=MANAGER)
         sent.append(
-            statements_of(db.engine, lambda r=repo, p=plan: r.restore(p, requester=MANAGER))
+            statements_of(db.engine, functools.partial(repo.restore, plan, requester=MANAGER))
         )
     assert len(sent[1]) == len(sent[0]), sent
     assert len(sent[1]) <= 16, sent[1]
