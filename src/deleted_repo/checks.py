@@ -27,6 +27,7 @@ __all__ = [
     "UniqueClash",
     "active_again",
     "expired",
+    "expired_at",
     "other_event_ancestors",
     "unique_clashes",
     "unique_conflicts",
@@ -78,17 +79,24 @@ class Exclusion:
 
 def expired(entries: Iterable[DeletedRecord], policy: Policy, now: datetime) -> list[Exclusion]:
     """The `entries` past their kind's retention at `now` (R-P6, D-18)."""
+    return expired_at(((e.id, e.kind, e.deleted_at) for e in entries), policy, now)
+
+
+def expired_at(
+    entries: Iterable[tuple[str, str, datetime]], policy: Policy, now: datetime
+) -> list[Exclusion]:
+    """The (id, kind, deletion time) `entries` past their kind's retention at `now` (R-P6)."""
     found = []
-    for entry in entries:
-        if policy.expires(entry.kind, entry.deleted_at, now):
-            days = policy.retention[entry.kind].days
+    for ident, kind, deleted_at in entries:
+        if policy.expires(kind, deleted_at, now):
+            days = policy.retention[kind].days
             found.append(
                 Exclusion(
-                    id=entry.id,
-                    kind=entry.kind,
+                    id=ident,
+                    kind=kind,
                     cause=ExclusionCause.EXPIRED,
-                    detail=f"deleted at {entry.deleted_at.isoformat()}, past the retention of "
-                    f"{days} days for {entry.kind} records",
+                    detail=f"deleted at {deleted_at.isoformat()}, past the retention of "
+                    f"{days} days for {kind} records",
                 )
             )
     return found

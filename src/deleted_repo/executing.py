@@ -34,7 +34,7 @@ from deleted_repo.events import (
 from deleted_repo.jobs import RestoreJob
 from deleted_repo.model import Record, Requester
 from deleted_repo.planner import RestorePlan
-from deleted_repo.ports import Store
+from deleted_repo.ports import SetRestores, Store
 from deleted_repo.results import ListenerFailure, RestoreResult
 
 __all__ = ["Executor", "Progress", "ProgressCallback"]
@@ -163,13 +163,17 @@ class Executor:
         now = self.now()
         records = [p.record for p in planned]
         store = self.store
+        # A store offering set-based restores is used through them (D-53).
+        set_based = store if isinstance(store, SetRestores) else None
         with store.transaction():
-            restoring.check_fresh(plan, planned, self.rules, now)
+            restoring.check_fresh(plan, planned, self.rules, now, set_based)
             job = restoring.batch_job(
                 plan, number, planned, self.rules, job_id=self.new_id(), at=now, requested_by=user
             )
             try:
-                if records:
+                if records and set_based is not None:
+                    set_based.restore_deleted(plan.institution, records)
+                elif records:
                     store.catalog.add(plan.institution, records)
                     store.deleted.remove(plan.institution, [r.id for r in records])
             except (IntegrityError, RecordNotFoundError) as e:

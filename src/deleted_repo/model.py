@@ -50,6 +50,10 @@ __all__ = [
 ]
 
 
+_set = object.__setattr__
+"""Sets a field of a frozen value: attrs' own way, used by `Record.trusted` only."""
+
+
 def _data(value: Mapping[str, Any]) -> dict[str, Any]:
     return check_data(value)
 
@@ -106,6 +110,21 @@ class Record:
     id: str = attrs.field(validator=text_field)
     parent_id: str | None = attrs.field(default=None, validator=optional_text_field)
     data: Mapping[str, Any] = attrs.field(factory=dict, converter=_data, hash=False)
+
+    @classmethod
+    def trusted(cls, kind: str, id: str, parent_id: str | None, data: dict[str, Any]) -> Record:
+        """The record of values a store validated when it wrote them, without checking again (D-52).
+
+        Only for stores reading back their own rows: every value was a `Record`'s when it was
+        written, and `data` is a fresh dict of decoded JSON the caller hands over. Anything
+        else goes through the constructor, which checks it.
+        """
+        record = object.__new__(cls)
+        _set(record, "kind", kind)
+        _set(record, "id", id)
+        _set(record, "parent_id", parent_id)
+        _set(record, "data", data)
+        return record
 
 
 @attrs.frozen(kw_only=True)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from deleted_repo.jobs import JobFilter, RestoreJob
 from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
-__all__ = ["Catalog", "DeletedStore", "RestoreJobLog", "Store"]
+__all__ = ["Catalog", "DeletedStore", "RestoreJobLog", "SetRestores", "Store"]
 
 
 class Catalog(Protocol):
@@ -199,4 +200,37 @@ class Store(Protocol):
         searchable fields; it is the one place a store learns them. Searches and
         `Catalog.find_by_field` must give the same answers for any field, indexed or not; a
         store without field indexes may do nothing.
+        """
+
+
+@runtime_checkable
+class SetRestores(Protocol):
+    """An optional capability of a store: restore a batch with set-based reads and writes (D-53).
+
+    A store that has both methods is used through them by `DeletedRepository.restore`; any
+    other store is used through its three ports alone. Both are called inside the restore's
+    `Store.transaction`, and must answer exactly what the ports would: the public contract
+    (`deleted_repo.testing.agreement.run_set_agreement`) compares a store with a copy of itself
+    whose capability is hidden. The rules stay in the core: `deleted_repo.restoring.check_fresh`
+    decides what to ask, in which order, and what a refusal says.
+    """
+
+    def deleted_as_planned(
+        self, institution: str, planned: Sequence[tuple[Record, str]]
+    ) -> Mapping[str, datetime]:
+        """For each (record, event id) deleted now as given, its deletion time, by id.
+
+        "As given" is what `DeletedStore.get` would tell: the id is deleted, in that event,
+        with a snapshot equal to the record (`Record.__eq__`). The others are left out.
+        """
+
+    def restore_deleted(self, institution: str, records: Sequence[Record]) -> None:
+        """Make the deleted `records` active, as `Catalog.add` then `DeletedStore.remove` would.
+
+        The caller has checked, in this transaction, that each is deleted as given
+        (`deleted_as_planned`): a store may copy its stored rows rather than the values given.
+
+        Raises:
+            IntegrityError: an id is already active, or given twice; nothing changed.
+            RecordNotFoundError: an id is not deleted; nothing changed.
         """

@@ -8,7 +8,7 @@ through a `StateReader` and take the time as a value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -17,7 +17,7 @@ from deleted_repo.checks import (
     Exclusion,
     ExclusionCause,
     active_again,
-    expired,
+    expired_at,
     other_event_ancestors,
     unique_conflicts,
 )
@@ -26,6 +26,7 @@ from deleted_repo.jobs import Outcome, RecordOutcome, RestoreJob
 from deleted_repo.model import DeletedRecord, Hierarchy, count_kinds
 from deleted_repo.planner import PlannedRecord, ReasonKind, RestorePlan, plan_restore
 from deleted_repo.policy import AncestorPolicy, Policy
+from deleted_repo.ports import SetRestores
 from deleted_repo.reads import StateReader
 from deleted_repo.search import query_for
 
@@ -72,7 +73,11 @@ def batch_of(plan: RestorePlan, number: int, policy: Policy) -> tuple[PlannedRec
 
 
 def check_fresh(
-    plan: RestorePlan, planned: Sequence[PlannedRecord], rules: Rules, now: datetime
+    plan: RestorePlan,
+    planned: Sequence[PlannedRecord],
+    rules: Rules,
+    now: datetime,
+    set_based: SetRestores | None = None,
 ) -> None:
     """Refuse a batch the state no longer supports (R-P2, R-E2, D-21).
 
@@ -80,6 +85,10 @@ def check_fresh(
     cannot restore what its search never found. Every planned record must still be deleted, in
     the same event, with the same snapshot, within its retention, and free of conflicts; its
     parent must be active or in the batch.
+
+    With `set_based` (the store's capability, D-53), the store compares the planned records
+    with what it holds, and no deleted record is read back; the checks, their order and their
+    words are the same.
 
     Raises:
         StalePlanError: the first of these that fails, naming its records.
@@ -90,13 +99,8 @@ def check_fresh(
     _check_policy(plan, ids, policy)
     targets = {p.id for p in planned if any(r.kind is ReasonKind.TARGET for r in p.reasons)}
     found = _found_targets(plan, targets, state=state, hierarchy=hierarchy, policy=policy, now=now)
-    # The search has read the targets it finds: read only the other records.
-    current = {**state.deleted.get(institution, [i for i in ids if i not in found]), **found}
-    moved = [
-        p.id
-        for p in planned
-        if (e := current.get(p.id)) is None or e.record != p.record or e.event_id != p.event_id
-    ]
+    times = _as_planned(institution, planned, found, state, set_based)
+    moved = [p.id for p in planned if p.id not in times]
     if moved:
         raise StalePlanError(moved, "these records are no longer deleted as planned")
     lost = sorted(targets - found.keys())
@@ -104,7 +108,7 @@ def check_fresh(
         raise StalePlanError(lost, "the plan's search no longer finds these targets")
     records = [p.record for p in planned]
     for problems in (
-        expired((current[i] for i in ids), policy, now),
+        expired_at(((p.id, p.record.kind, times[p.id]) for p in planned), policy, now),
         active_again(records, state.catalog, institution),
         unique_conflicts(records, state.catalog, institution, policy),
     ):
@@ -117,6 +121,28 @@ def check_fresh(
         raise StalePlanError(
             waiting, "their parents are not active yet; run the earlier batches first"
         )
+
+
+def _as_planned(
+    institution: str,
+    planned: Sequence[PlannedRecord],
+    found: Mapping[str, DeletedRecord],
+    state: StateReader,
+    set_based: SetRestores | None,
+) -> Mapping[str, datetime]:
+    """For each planned record deleted now as planned (event and snapshot), its deletion time."""
+    if set_based is not None:
+        return set_based.deleted_as_planned(institution, [(p.record, p.event_id) for p in planned])
+    # The search has read the targets it finds: read only the other records.
+    others = state.deleted.get(institution, [p.id for p in planned if p.id not in found])
+    current = {**others, **found}
+    return {
+        p.id: e.deleted_at
+        for p in planned
+        if (e := current.get(p.id)) is not None
+        and e.record == p.record
+        and e.event_id == p.event_id
+    }
 
 
 def _check_policy(plan: RestorePlan, ids: Sequence[str], policy: Policy) -> None:

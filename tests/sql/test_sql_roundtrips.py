@@ -6,6 +6,7 @@ once, as it is one round trip.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -168,3 +169,24 @@ def test_record_deletion_statements_do_not_grow_with_records(db: Database, store
     assert len(statements_of(db.engine, lambda: record("x", 3))) == len(
         statements_of(db.engine, lambda: record("y", 2000))
     )
+
+
+def test_a_set_based_restore_sends_few_statements_whatever_its_size(
+    db: Database, store: SqlStore
+) -> None:
+    """D-53: executing 5,000 records through `SetRestores` sends as many statements as 50.
+
+    The freshness check reads the batch's rows in one statement and the move is one statement
+    per table, so a restore on PostgreSQL makes a bounded number of round trips (R-E1, R-E2).
+    """
+    small = deleted_bib(store, "small", 50)
+    large = deleted_bib(store, "large", 5000)
+    sent = []
+    for repo, bib in ((small, "small"), (large, "large")):
+        plan = repo.plan(ById(kind="bib", id=bib), requester=MANAGER)
+        sent.append(
+            statements_of(db.engine, functools.partial(repo.restore, plan, requester=MANAGER))
+        )
+    assert len(sent[1]) == len(sent[0]), sent
+    assert len(sent[1]) <= 16, sent[1]
+    assert not store.deleted.get(INSTITUTION, ["large", "large-h", "large-i0"])

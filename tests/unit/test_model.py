@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from deleted_repo import (
@@ -11,6 +12,7 @@ from deleted_repo import (
     DeletedRepository,
     Hierarchy,
     HierarchyError,
+    InvalidInputError,
     MemberRole,
     Record,
     Requester,
@@ -262,3 +264,22 @@ def test_a_record_keeps_any_host_data() -> None:
     """R-M1: the data mapping holds whatever fields the host stores."""
     record = Record("item", "i", "h", {"barcode": "B", "copies": 2, "notes": ["a", None]})
     assert record.data == {"barcode": "B", "copies": 2, "notes": ["a", None]}
+
+
+def test_a_trusted_record_equals_the_checked_one() -> None:
+    """D-52: `Record.trusted` builds the same value as the constructor, equal and hashed alike."""
+    data = {"title": "T", "n": [1, {"a": None}]}
+    trusted = Record.trusted("bib", "b1", None, dict(data))
+    checked = Record("bib", "b1", None, data)
+    assert trusted == checked
+    assert hash(trusted) == hash(checked)
+    assert repr(trusted) == repr(checked)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        trusted.id = "b2"  # type: ignore[misc]
+
+
+def test_a_trusted_record_is_not_checked_again() -> None:
+    """D-52: only stores use it, for values they checked on write; it does not check them."""
+    assert Record.trusted("bib", "", None, {}).id == ""
+    with pytest.raises(InvalidInputError):
+        Record("bib", "", None, {})

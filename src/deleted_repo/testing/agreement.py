@@ -19,13 +19,21 @@ A host that wrote its own store proves it with one call::
 A disagreement raises `AssertionError` naming the call and both answers; hypothesis shrinks
 the history first and prints its draws. This module needs hypothesis (the ``hypothesis``
 extra).
+
+`run_set_agreement` holds a store's set-based restores (`deleted_repo.ports.SetRestores`) to
+its own ports (D-55): it drives the same histories through two stores of one kind, one used
+with its capability and one through `BasePorts`, which hides it, restores plans edited after
+planning too (`FORGERIES`), and compares errors by their messages as well.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Any
 
 import hypothesis
@@ -36,15 +44,23 @@ from deleted_repo.errors import DeletedRepoError
 from deleted_repo.model import ALMA, DeletionEvent, Hierarchy, Record
 from deleted_repo.planner import RestorePlan
 from deleted_repo.policy import Policy
-from deleted_repo.ports import Store
+from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
 from deleted_repo.search import Criteria
-from deleted_repo.serialization import to_json
+from deleted_repo.serialization import from_json, to_json
 from deleted_repo.service import DeletedRepository
 from deleted_repo.stores.memory import MemoryStore
 from deleted_repo.testing.histories import DeleteAction, History, ManualClock
 from deleted_repo.testing.strategies import criteria, deletion_histories, policies
 
-__all__ = ["REFERENCE", "compare", "render", "run_agreement"]
+__all__ = [
+    "FORGERIES",
+    "REFERENCE",
+    "BasePorts",
+    "compare",
+    "render",
+    "run_agreement",
+    "run_set_agreement",
+]
 
 REFERENCE = "reference"
 """The name under which the runner files the repository over the in-memory store."""
@@ -53,26 +69,31 @@ MAX_PAGES = 30
 """The most pages of one search the runner reads."""
 
 
-def render(value: object) -> str:
-    """What repositories must agree on: `value` serialized, or an error's type and ids (D-48)."""
+def render(value: object, *, messages: bool = False) -> str:
+    """What repositories must agree on: `value` serialized, or an error's type and ids (D-48).
+
+    With `messages`, an error's message too (D-55).
+    """
     if isinstance(value, DeletedRepoError):
         ids = getattr(value, "ids", None)
-        return f"{type(value).__name__} {sorted(ids) if ids is not None else ''}"
+        text = f"{type(value).__name__} {sorted(ids) if ids is not None else ''}"
+        return f"{text} {value}" if messages else text
     return to_json(value)
 
 
-def compare(what: str, outcomes: Mapping[str, object]) -> None:
+def compare(what: str, outcomes: Mapping[str, object], *, messages: bool = False) -> None:
     """Check that every repository's outcome of the call `what` renders alike (`render`).
 
     Args:
         what: the call, for the message.
         outcomes: by repository name, what the call returned or the `DeletedRepoError` it
             raised; the first is the one the others are held to.
+        messages: compare errors' messages too.
 
     Raises:
         AssertionError: an outcome differs from the first, naming both.
     """
-    rendered = {name: render(value) for name, value in outcomes.items()}
+    rendered = {name: render(value, messages=messages) for name, value in outcomes.items()}
     first, expected = next(iter(rendered.items()))
     for name, text in rendered.items():
         if text != expected:
@@ -96,12 +117,98 @@ def _delete(repo: DeletedRepository, *, action: DeleteAction) -> DeletionEvent:
     )
 
 
-class _Pair:
-    """The reference repository and the host's, on one clock, driven alike."""
+class BasePorts:
+    """`store` seen through its three ports, transaction and field index only (D-55).
 
-    def __init__(self, history: History, policy: Policy, make_store: Callable[[], Store]) -> None:
+    Whatever optional capability the store has (`deleted_repo.ports.SetRestores`,
+    ``in_transaction``) is hidden, so a repository over it takes the generic path.
+
+    Attributes:
+        base: the store wrapped.
+    """
+
+    def __init__(self, base: Store) -> None:
+        self.base = base
+
+    @property
+    def catalog(self) -> Catalog:
+        """The base store's catalog."""
+        return self.base.catalog
+
+    @property
+    def deleted(self) -> DeletedStore:
+        """The base store's deleted repository."""
+        return self.base.deleted
+
+    @property
+    def jobs(self) -> RestoreJobLog:
+        """The base store's job log."""
+        return self.base.jobs
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """The base store's transaction."""
+        return self.base.transaction()
+
+    def index_fields(self, fields: Mapping[str, Sequence[str]]) -> None:
+        """Tell the base store which fields to index."""
+        self.base.index_fields(fields)
+
+
+def _forge_data(body: dict[str, Any], k: int) -> None:
+    body["records"][k]["record"]["data"]["forged"] = True
+
+
+def _forge_event(body: dict[str, Any], k: int) -> None:
+    body["records"][k]["event_id"] = "forged-event"
+
+
+def _forge_time(body: dict[str, Any], k: int) -> None:
+    body["records"][k]["deleted_at"] = body["planned_at"]
+
+
+def _forge_parent(body: dict[str, Any], k: int) -> None:
+    body["records"][k]["record"]["parent_id"] = None
+
+
+def _forge_exclusions(body: dict[str, Any], k: int) -> None:
+    del k
+    body["excluded"] = []
+
+
+FORGERIES: dict[str, Callable[[dict[str, Any], int], None]] = {
+    "data": _forge_data,
+    "event": _forge_event,
+    "deletion time": _forge_time,
+    "parent": _forge_parent,
+    "no exclusions": _forge_exclusions,
+}
+"""Edits of a plan's JSON, each to its `k`-th planned record, that `run_set_agreement` tries."""
+
+
+def _forged(plan: RestorePlan, edit: str, k: int) -> RestorePlan:
+    """`plan` with the edit `edit` made to its JSON, or `plan` when the edit is no plan."""
+    body = json.loads(to_json(plan))
+    if not body["records"]:
+        return plan
+    FORGERIES[edit](body, k % len(body["records"]))
+    try:
+        return from_json(json.dumps(body), RestorePlan)
+    except DeletedRepoError:
+        return plan
+
+
+class _Pair:
+    """The reference repository and the host's, on one clock, driven alike.
+
+    With `strict`, errors are compared by their messages too, and restored plans may be forged.
+    """
+
+    def __init__(
+        self, history: History, policy: Policy, stores: tuple[Store, Store], *, strict: bool
+    ) -> None:
         self.history = history
         self.policy = policy
+        self.strict = strict
         self.clock = ManualClock(history.start)
         self.plans: list[dict[str, Any]] = []
         self.repos = {
@@ -112,7 +219,7 @@ class _Pair:
                 policy=policy,
                 new_id=_counter("e"),
             )
-            for name, store in ((REFERENCE, MemoryStore()), ("host", make_store()))
+            for name, store in zip((REFERENCE, "host"), stores, strict=True)
         }
 
     def each(self, what: str, call: Callable[[DeletedRepository], Any]) -> dict[str, Any]:
@@ -123,7 +230,7 @@ class _Pair:
                 outcomes[name] = call(repo)
             except DeletedRepoError as e:
                 outcomes[name] = e
-        compare(what, outcomes)
+        compare(what, outcomes, messages=self.strict)
         return outcomes
 
     def replay(self, data: st.DataObject) -> None:
@@ -202,8 +309,55 @@ class _Pair:
             return
         chosen = self.plans[-1 - data.draw(st.integers(0, len(self.plans) - 1), label="plan age")]
         plan = chosen[REFERENCE]
-        batch = data.draw(st.none() | st.integers(1, max(1, len(plan.batches))), label="batch")
+        # Strict runs also ask for a batch past the last, refused as invalid.
+        last = max(1, len(plan.batches)) + self.strict
+        batch = data.draw(st.none() | st.integers(1, last), label="batch")
         own = {id(self.repos[name]): made for name, made in chosen.items()}
+        restore_at = self.clock.now
+        if self.strict:
+            edit = data.draw(st.none() | st.sampled_from(sorted(FORGERIES)), label="forgery")
+            if edit is not None:
+                k = data.draw(st.integers(0, 50), label="forged record")
+                own = {key: _forged(made, edit, k) for key, made in own.items()}
+            restore_at = self.disturb(data, plan)
+        before, self.clock.now = self.clock.now, restore_at
+        try:
+            self.restore(plan, own, batch)
+        finally:
+            self.clock.now = before
+
+    def disturb(self, data: st.DataObject, plan: RestorePlan) -> datetime:
+        """Change the state under `plan`, so that its restore meets a refusal; when to restore.
+
+        One of: nothing; a planned record active again, or a record holding one of its unique
+        values (R-P7); or the restore run once the longest retention has passed (R-P6).
+        """
+        how = data.draw(
+            st.sampled_from(["none", "expire", "active again", "unique clash"]), label="disturb"
+        )
+        if how == "expire":
+            longest = max(self.policy.retention.values(), default=timedelta(0))
+            return self.clock.now + longest + timedelta(days=1)
+        if not plan.records:
+            return self.clock.now
+        chosen = plan.records[data.draw(st.integers(0, len(plan.records) - 1), label="whose")]
+        record = chosen.record
+        if how == "unique clash":
+            fields = self.policy.unique_fields.get(record.kind, ())
+            held = [f for f in fields if f in record.data]
+            if not held:
+                return self.clock.now
+            clash = {held[0]: record.data[held[0]]}
+            record = Record(record.kind, f"clash-{record.id}", record.parent_id, clash)
+        if how != "none":
+            self.each(
+                f"catalog.add({plan.institution!r}, [{record.id!r}])",
+                functools.partial(_add, institution=plan.institution, records=[record]),
+            )
+        return self.clock.now
+
+    def restore(self, plan: RestorePlan, own: Mapping[int, RestorePlan], batch: int | None) -> None:
+        """Restore each repository's own version of `plan` (or `batch` of it), alike."""
         self.each(
             f"restore(plan of {plan.criteria!r} in {plan.institution!r}, batch={batch})",
             lambda repo: (
@@ -260,6 +414,72 @@ def run_agreement(
         AssertionError: the repositories disagree; the message names the call and both
             answers, and hypothesis prints the shrunk draws.
     """
+    _run(
+        lambda: (MemoryStore(), make_store()),
+        hierarchy=hierarchy,
+        policy=policy,
+        max_examples=max_examples,
+        max_deletes=max_deletes,
+        settings=settings,
+        strict=False,
+    )
+
+
+def run_set_agreement(
+    make_stores: Callable[[], tuple[Store, Store]],
+    *,
+    hierarchy: Hierarchy = ALMA,
+    policy: Policy | None = None,
+    max_examples: int = 25,
+    max_deletes: int = 6,
+    settings: hypothesis.settings | None = None,
+) -> None:
+    """Check that a store's set-based restores answer exactly as its ports do (D-53, D-55).
+
+    `make_stores` returns two new, empty, independent stores of one kind. The first is used as
+    it is, through its `deleted_repo.ports.SetRestores` capability; the second through
+    `BasePorts`, which hides the capability. Both are driven as `run_agreement` drives its
+    pair, and restored plans are sometimes forged (`FORGERIES`) first, so that every refusal
+    is reached; plans, outcomes, errors (with their messages) and the audit must be equal.
+
+    Args:
+        make_stores: the two stores, called once per example.
+        hierarchy: see `run_agreement`.
+        policy: see `run_agreement`.
+        max_examples: see `run_agreement`.
+        max_deletes: see `run_agreement`.
+        settings: see `run_agreement`.
+
+    Raises:
+        AssertionError: the two paths disagree; the message names the call and both answers.
+    """
+
+    def both() -> tuple[Store, Store]:
+        with_it, without = make_stores()
+        return BasePorts(without), with_it
+
+    _run(
+        both,
+        hierarchy=hierarchy,
+        policy=policy,
+        max_examples=max_examples,
+        max_deletes=max_deletes,
+        settings=settings,
+        strict=True,
+    )
+
+
+def _run(
+    make_stores: Callable[[], tuple[Store, Store]],
+    *,
+    hierarchy: Hierarchy,
+    policy: Policy | None,
+    max_examples: int,
+    max_deletes: int,
+    settings: hypothesis.settings | None,
+    strict: bool,
+) -> None:
+    """Drive random histories through the reference and the host's store (the pair made)."""
     if policy is not None:
         policy = policy.checked_against(hierarchy)
 
@@ -276,7 +496,7 @@ def run_agreement(
             ),
             label="history",
         )
-        _Pair(history, chosen, make_store).replay(data)
+        _Pair(history, chosen, make_stores(), strict=strict).replay(data)
 
     hypothesis.settings(
         settings,

@@ -139,7 +139,7 @@ _ROLES = {role.value: role for role in MemberRole}
 def record_of(row: Sequence[Any]) -> Record:
     """The active record of a row of `CATALOG_COLUMNS`."""
     kind, ident, parent, data = row
-    return Record(kind, ident, parent, decode(data))
+    return Record.trusted(kind, ident, parent, decode(data))  # written by us, checked then (D-52)
 
 
 class DeletedRows:
@@ -168,7 +168,7 @@ class DeletedRows:
             moment = self.instants[at] = instant(at)
         chain = EMPTY if node is None else self.lineages[(event, node)]
         return DeletedRecord(
-            record=Record(kind, ident, parent, decode(data)),
+            record=Record.trusted(kind, ident, parent, decode(data)),  # checked on write (D-52)
             role=_ROLES[role],
             origin_id=origin,
             lineage=chain,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -16,6 +17,7 @@ from deleted_repo.stores.sql.codec import FieldIndex
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.deleted import SqlDeletedStore
 from deleted_repo.stores.sql.jobs import SqlJobLog
+from deleted_repo.stores.sql.restores import SqlRestores
 from deleted_repo.stores.sql.schema import (
     catalog,
     catalog_field,
@@ -88,6 +90,7 @@ class SqlStore:
         self.catalog = SqlCatalog(self._db, self._fields)
         self.deleted = SqlDeletedStore(self._db, self._fields)
         self.jobs = SqlJobLog(self._db)
+        self._restores = SqlRestores(self._db, self._fields)
 
     @property
     def indexed_fields(self) -> dict[str, tuple[str, ...]]:
@@ -113,6 +116,26 @@ class SqlStore:
             StorageError: the database failed to begin or commit; nothing was kept.
         """
         return self._db.transaction()
+
+    def deleted_as_planned(
+        self, institution: str, planned: Sequence[tuple[Record, str]]
+    ) -> dict[str, datetime]:
+        """See `deleted_repo.ports.SetRestores.deleted_as_planned` (D-53).
+
+        Raises:
+            StorageError: the database failed.
+        """
+        return self._restores.deleted_as_planned(institution, planned)
+
+    def restore_deleted(self, institution: str, records: Sequence[Record]) -> None:
+        """See `deleted_repo.ports.SetRestores.restore_deleted` (D-53).
+
+        Raises:
+            IntegrityError: an id is already active, or given twice; nothing changed.
+            RecordNotFoundError: an id is not deleted; nothing changed.
+            StorageError: the database failed.
+        """
+        self._restores.restore_deleted(institution, records)
 
     def in_transaction(self) -> bool:
         """See `deleted_repo.ports.Store.in_transaction`.

@@ -1,0 +1,133 @@
+"""Set-based restores of the SQL store: `deleted_repo.ports.SetRestores` (D-53).
+
+A restore's freshness check compares each planned record with its deleted row as stored: one
+query reads the rows of the batch's ids as raw columns (no `Record` or `DeletedRecord` is
+built), and a row is "as planned" when its event, kind, parent and decoded data equal the plan's,
+the same equality as `Record.__eq__`. The restore then moves the rows with one
+``INSERT ... SELECT`` into the catalog and deletes them from the deleted tables, in the
+caller's transaction. The rules stay in `deleted_repo.restoring`: the store only answers these
+two set-based calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from deleted_repo.errors import IntegrityError, RecordNotFoundError
+from deleted_repo.model import Record
+from deleted_repo.stores.keys import instant
+from deleted_repo.stores.sql.codec import FieldIndex, decode
+from deleted_repo.stores.sql.database import Database
+from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member
+from deleted_repo.stores.sql.schema import catalog, catalog_field, deleted, deleted_field
+
+__all__ = ["SqlRestores"]
+
+
+def _as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+    """A JSON column read as the driver gives it (`decode` decodes it)."""
+    return sa.type_coerce(column, sa.String).label(column.name)
+
+
+def _rows_of() -> sa.Select[tuple[Any, ...]]:
+    c = deleted.c
+    return sa.select(c.id, c.event_id, c.kind, c.parent_id, _as_text(c.data), c.deleted_at).where(
+        c.institution == INSTITUTION
+    )
+
+
+class SqlRestores:
+    """The set-based restore calls of a `SqlStore` (`deleted_repo.ports.SetRestores`).
+
+    Args:
+        database: the store's database.
+        fields: the store's indexed data fields.
+    """
+
+    def __init__(self, database: Database, fields: FieldIndex) -> None:
+        self._db = database
+        self._fields = fields
+
+    def deleted_as_planned(
+        self, institution: str, planned: Sequence[tuple[Record, str]]
+    ) -> dict[str, datetime]:
+        """See `deleted_repo.ports.SetRestores.deleted_as_planned`."""
+        if not planned:
+            return {}
+        db = self._db
+        statement = db.cached(
+            ("set_restores", "rows"),
+            lambda: _rows_of().where(member(db.dialect, deleted.c.id, "ids")),
+        )
+        params = {
+            "institution": institution,
+            "ids": bind_ids(db.dialect, dict.fromkeys(r.id for r, _ in planned)),
+        }
+        with db.session(write=False) as conn:
+            rows = {row[0]: row for row in db.execute(conn, statement, params)}
+        found: dict[str, datetime] = {}
+        for record, event_id in planned:
+            row = rows.get(record.id)
+            if (
+                row is not None
+                and row[1] == event_id
+                and row[2] == record.kind
+                and row[3] == record.parent_id
+                and decode(row[4]) == record.data
+            ):
+                found[record.id] = instant(row[5])
+        return found
+
+    def restore_deleted(self, institution: str, records: Sequence[Record]) -> None:
+        """See `deleted_repo.ports.SetRestores.restore_deleted`."""
+        if not records:
+            return
+        ids = list(dict.fromkeys(r.id for r in records))
+        if len(ids) != len(records):
+            raise IntegrityError("a record is given twice")
+        db = self._db
+        dialect = db.dialect
+        copy = db.cached(
+            ("set_restores", "copy"),
+            lambda: sa.insert(catalog).from_select(
+                ["institution", "id", "kind", "parent_id", "data"],
+                sa.select(
+                    deleted.c.institution,
+                    deleted.c.id,
+                    deleted.c.kind,
+                    deleted.c.parent_id,
+                    deleted.c.data,
+                ).where(deleted.c.institution == INSTITUTION, member(dialect, deleted.c.id, "ids")),
+            ),
+        )
+        drop_fields = db.cached(
+            ("set_restores", "drop_fields"),
+            lambda: sa.delete(deleted_field).where(
+                deleted_field.c.institution == INSTITUTION,
+                member(dialect, deleted_field.c.record_id, "ids"),
+            ),
+        )
+        drop = db.cached(
+            ("set_restores", "drop"),
+            lambda: (
+                sa.delete(deleted)
+                .where(deleted.c.institution == INSTITUTION, member(dialect, deleted.c.id, "ids"))
+                .returning(deleted.c.id)
+            ),
+        )
+        params = {"institution": institution, "ids": bind_ids(dialect, ids)}
+        # The catalog's field rows come from the records, as `SqlCatalog.add` makes them: the
+        # deleted rows' index may predate a change of the indexed fields.
+        fields = [row for r in records for row in self._fields.rows(institution, r)]
+        # The session's savepoint undoes the copy when the delete finds an id missing.
+        with db.session(write=True) as conn:
+            db.execute(conn, copy, params)
+            db.insert_many(conn, catalog_field, fields)
+            db.execute(conn, drop_fields, params)
+            gone = set(db.execute(conn, drop, params).scalars())
+            if len(gone) != len(ids):
+                raise RecordNotFoundError([i for i in ids if i not in gone], state="deleted")
