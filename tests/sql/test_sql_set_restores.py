@@ -7,9 +7,11 @@ promise of `deleted_repo.ports.SetRestores` is checked on purpose.
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from deleted_repo import Actor, IntegrityError, Record, RecordNotFoundError
 from deleted_repo.stores.sql import SqlStore
+from tests.sql.conftest import Database
 from tests.support import INSTITUTION, START, repository
 
 ITEM = Record("item", "i1", "h1", {"barcode": "B1", "copies": 1, "notes": {"a": 1, "b": [2]}})
@@ -92,3 +94,20 @@ def test_restore_deleted_refuses_an_active_id_and_changes_nothing(store: SqlStor
     assert set(store.deleted.get(INSTITUTION, ["i1"])) == {"i1"}
     with pytest.raises(IntegrityError):
         store.restore_deleted(INSTITUTION, [ITEM, ITEM])
+
+
+def _links(db: Database) -> int:
+    """How many lineage links the store holds."""
+    table = sa.table("deleted_repo_lineage", sa.column("node"), schema=db.schema)
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_restore_deleted_forgets_the_links_of_an_event_it_empties(
+    db: Database, store: SqlStore
+) -> None:
+    """D-36: links go with their event's last deleted record, on the set-based path too."""
+    _deleted(store)
+    assert _links(db) > 0
+    store.restore_deleted(INSTITUTION, [Record("holding", "h1", "b1"), ITEM])
+    assert _links(db) == 0

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
 from deleted_repo.model import Record
 from deleted_repo.stores.keys import instant
+from deleted_repo.stores.sql import lineages
 from deleted_repo.stores.sql.codec import FieldIndex, decode
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member
@@ -116,7 +117,7 @@ class SqlRestores:
             lambda: (
                 sa.delete(deleted)
                 .where(deleted.c.institution == INSTITUTION, member(dialect, deleted.c.id, "ids"))
-                .returning(deleted.c.id)
+                .returning(deleted.c.id, deleted.c.event_id)
             ),
         )
         params = {"institution": institution, "ids": bind_ids(dialect, ids)}
@@ -128,6 +129,9 @@ class SqlRestores:
             db.execute(conn, copy, params)
             db.insert_many(conn, catalog_field, fields)
             db.execute(conn, drop_fields, params)
-            gone = set(db.execute(conn, drop, params).scalars())
+            dropped = db.execute(conn, drop, params).all()
+            gone = {ident for ident, _ in dropped}
             if len(gone) != len(ids):
                 raise RecordNotFoundError([i for i in ids if i not in gone], state="deleted")
+            # As `SqlDeletedStore.remove`: an event's links go with its last record (D-36).
+            lineages.forget(db, conn, institution, {event for _, event in dropped})
