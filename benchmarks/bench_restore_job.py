@@ -206,20 +206,45 @@ class Floor:
 
 
 def sqlite_capture_floor(path: str, rounds: int) -> Timing:
-    """Insert one `CAPTURE_BATCH` of hand-made rows into the built file and roll back."""
+    """Insert one `CAPTURE_BATCH` of hand-made rows into the built file and roll back.
+
+    The rows `SqlStore` writes for these events: the event, its members, the items' barcodes
+    (the default policy indexes them, R-S10), and the lineages' links (D-36: a bib's holdings
+    name it, their items name the holding's link).
+    """
     at = (NOW - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    events, members = [], []
+    events, members, fields, links = [], [], [], []
     for n in range(10**8, 10**8 + CAPTURE_BATCH):
         event = f"floor-{n}"
         records = bib_event(n)
-        events.append((INSTITUTION, event, "job", "floor", at, json.dumps([records[0].id])))
+        bib = records[0].id
+        events.append((INSTITUTION, event, "job", "floor", at, json.dumps([bib])))
+        links.append((INSTITUTION, event, 1, bib, None))
+        node = {bib: 1}
+        for r in records[1:]:
+            if r.kind == "holding":
+                node[r.id] = len(node) + 1
+                links.append((INSTITUTION, event, node[r.id], r.id, 1))
         for r in records:
-            lineage = {"bib": [], "holding": [records[0].id]}.get(r.kind, [r.parent_id, f"b{n}"])
+            first = None if r.parent_id is None else node[r.parent_id]
             role = "origin" if r.kind == "bib" else "cascade"
             members.append(
-                (INSTITUTION, r.id, r.kind, r.parent_id, json.dumps(r.data), role, records[0].id,
-                 json.dumps(lineage), event, "job", "floor", at)
+                (INSTITUTION, r.id, r.kind, r.parent_id, json.dumps(r.data), role, bib, first,
+                 event, "job", "floor", at)
             )  # fmt: skip
+            if r.kind == "item":
+                fields.append((INSTITUTION, r.id, "barcode", "item", "s" + r.data["barcode"]))
+    statements = (
+        ("INSERT INTO deleted_repo_event (institution, id, actor_kind, actor_id, at, origins) "
+         "VALUES (?, ?, ?, ?, ?, ?)", events),
+        ("INSERT INTO deleted_repo_deleted (institution, id, kind, parent_id, data, role, "
+         "origin_id, lineage_node, event_id, actor_kind, actor_id, deleted_at) "
+         f"VALUES ({', '.join('?' * 12)})", members),
+        ("INSERT INTO deleted_repo_deleted_field (institution, record_id, field, kind, value) "
+         "VALUES (?, ?, ?, ?, ?)", fields),
+        ("INSERT INTO deleted_repo_lineage (institution, event_id, node, id, up) "
+         "VALUES (?, ?, ?, ?, ?)", links),
+    )  # fmt: skip
     con = sqlite3.connect(path, isolation_level=None)
     times = []
     try:
@@ -227,17 +252,8 @@ def sqlite_capture_floor(path: str, rounds: int) -> Timing:
             settle()
             started = time.perf_counter()
             con.execute("BEGIN IMMEDIATE")
-            con.executemany(
-                "INSERT INTO deleted_repo_event (institution, id, actor_kind, actor_id, at, "
-                "origins) VALUES (?, ?, ?, ?, ?, ?)",
-                events,
-            )
-            con.executemany(
-                "INSERT INTO deleted_repo_deleted (institution, id, kind, parent_id, data, role, "
-                "origin_id, lineage, event_id, actor_kind, actor_id, deleted_at) "
-                f"VALUES ({', '.join('?' * 12)})",
-                members,
-            )
+            for statement, rows in statements:
+                con.executemany(statement, rows)
             times.append((time.perf_counter() - started) / len(members))
             con.execute("ROLLBACK")
     finally:

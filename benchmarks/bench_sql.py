@@ -434,40 +434,47 @@ def capture_floor_rows(deletions: int) -> tuple[list[tuple[Any, ...]], ...]:
     """The rows `deletions` whole-bib deletions add, prepared by hand for the capture floor.
 
     The same shape as the background's (a bib, a holding and four items an event, items with a
-    barcode), with ids no deletion of the build uses.
+    barcode), with ids no deletion of the build uses, and the lineages' links `SqlStore` writes
+    (D-36): the holding names the bib's link, the items the holding's.
     """
     ids = Ids(itertools.count(10**9))
     at = (NOW - timedelta(days=3) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    events, members, fields = [], [], []
+    events, members, fields, links = [], [], [], []
     for n in range(deletions):
         bib, holding, items = title_records(ids)
         event = f"floor-{n}"
         events.append((INSTITUTION, event, "user", "staff01", at, json.dumps([bib.id])))
+        links += [(INSTITUTION, event, 1, bib.id, None), (INSTITUTION, event, 2, holding.id, 1)]
         for r in [bib, holding, *items]:
-            lineage = [] if r is bib else [bib.id] if r is holding else [holding.id, bib.id]
+            first = None if r is bib else 1 if r is holding else 2
             role = "origin" if r is bib else "cascade"
             members.append(
                 (INSTITUTION, r.id, r.kind, r.parent_id, json.dumps(r.data), role, bib.id,
-                 json.dumps(lineage), event, "user", "staff01", at)
+                 first, event, "user", "staff01", at)
             )  # fmt: skip
             if r.kind == "item":
                 fields.append((INSTITUTION, r.id, "barcode", "item", "s" + r.data["barcode"]))
-    return events, members, fields
+    return events, members, fields, links
 
 
 def capture_floor(con: sqlite3.Connection, rounds: int, deletions: int) -> Timing:
     """The capture floor: a hand-written sqlite3 script inserting prepared rows, rolled back.
 
     One transaction per round, as `record_deletions` makes: an `executemany` into each of the
-    event, deleted and field tables (the rows `SqlStore` writes, with every index it keeps), on
-    the built file, then a rollback, so that the store is left as it was.
+    event, deleted, field and lineage tables (the rows `SqlStore` writes, with every index it
+    keeps), on the built file, then a rollback, so that the store is left as it was.
     """
-    events, members, fields = capture_floor_rows(deletions)
+    events, members, fields, links = capture_floor_rows(deletions)
     statements = (
         ("INSERT INTO deleted_repo_event (institution, id, actor_kind, actor_id, at, origins) "
          "VALUES (?, ?, ?, ?, ?, ?)", events),
-        (f"INSERT INTO deleted_repo_deleted VALUES ({', '.join('?' * 12)})", members),
-        ("INSERT INTO deleted_repo_deleted_field VALUES (?, ?, ?, ?, ?)", fields),
+        ("INSERT INTO deleted_repo_deleted (institution, id, kind, parent_id, data, role, "
+         "origin_id, lineage_node, event_id, actor_kind, actor_id, deleted_at) "
+         f"VALUES ({', '.join('?' * 12)})", members),
+        ("INSERT INTO deleted_repo_deleted_field (institution, record_id, field, kind, value) "
+         "VALUES (?, ?, ?, ?, ?)", fields),
+        ("INSERT INTO deleted_repo_lineage (institution, event_id, node, id, up) "
+         "VALUES (?, ?, ?, ?, ?)", links),
     )  # fmt: skip
     times = []
     for _ in range(rounds):

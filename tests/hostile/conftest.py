@@ -146,3 +146,10 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     """Each store in turn."""
     chosen: Backend = request.getfixturevalue(f"{request.param}_backend")
     return chosen
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_backend(request: pytest.FixtureRequest) -> Backend:
+    """Each SQL store in turn."""
+    chosen: Backend = request.getfixturevalue(f"{request.param}_backend")
+    return chosen
