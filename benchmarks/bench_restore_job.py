@@ -213,7 +213,10 @@ def sqlite_capture_floor(path: str, rounds: int) -> Timing:
     name it, their items name the holding's link).
     """
     at = (NOW - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    events, members, fields, links = [], [], [], []
+    events: list[tuple[Any, ...]] = []
+    members: list[tuple[Any, ...]] = []
+    fields: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
     for n in range(10**8, 10**8 + CAPTURE_BATCH):
         event = f"floor-{n}"
         records = bib_event(n)
