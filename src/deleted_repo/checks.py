@@ -87,8 +87,13 @@ def expired_at(
 ) -> list[Exclusion]:
     """The (id, kind, deletion time) `entries` past their kind's retention at `now` (R-P6)."""
     found = []
+    cutoffs: dict[str, datetime | None] = {}  # one cutoff a kind, as `Policy.expires` measures
     for ident, kind, deleted_at in entries:
-        if policy.expires(kind, deleted_at, now):
+        if kind in cutoffs:
+            cutoff = cutoffs[kind]
+        else:
+            cutoff = cutoffs[kind] = policy.expiry_cutoff(kind, now)
+        if cutoff is not None and deleted_at < cutoff:
             days = policy.retention[kind].days
             found.append(
                 Exclusion(
