@@ -20,10 +20,12 @@ from deleted_repo.checks import (
     CONFLICTS,
     Exclusion,
     ExclusionCause,
+    UniqueClash,
     active_again,
+    clash_exclusions,
     expired,
     other_event_ancestors,
-    unique_conflicts,
+    unique_clashes,
 )
 from deleted_repo.errors import CapExceededError, ConflictError, InvalidPlanError, quote
 from deleted_repo.model import DeletedRecord, Record, count_kinds
@@ -337,6 +339,7 @@ class _Closure:
         self.now = now
         self.found: dict[str, _Candidate] = {}
         self.direct: dict[str, Exclusion] = {}
+        self.claims: list[UniqueClash] = []
 
     def _exclude(
         self, entry: DeletedRecord, cause: ExclusionCause, detail: str, related: str | None = None
@@ -478,7 +481,10 @@ class _Closure:
         records = [self.found[i].entry.record for i in sorted(self.found)]
         for e in active_again(records, self.state.catalog, self.institution):
             self.direct.setdefault(e.id, e)
-        self._exclude_clashes(records, planned=False)
+        clashes = unique_clashes(records, self.state.catalog, self.institution, self.policy)
+        # What every found record claims: `check_claims` finds it again when all are planned.
+        self.claims = [c for c in clashes if c.planned]
+        self._exclude_clashes([c for c in clashes if not c.planned], records)
 
     def check_claims(self, order: list[str]) -> bool:
         """Exclude records whose unique value a record the plan restores holds too (R-P7).
@@ -486,12 +492,14 @@ class _Closure:
         D-16: only records the plan would restore claim values, the lowest id first; a record
         excluded for another reason claims nothing. Returns whether any was excluded.
         """
-        return self._exclude_clashes([self.found[i].entry.record for i in sorted(order)], True)
+        records = [self.found[i].entry.record for i in sorted(order)]
+        if len(order) == len(self.found):  # the records `check_conflicts` looked at (D-59)
+            return self._exclude_clashes(self.claims, records)
+        clashes = unique_clashes(records, self.state.catalog, self.institution, self.policy)
+        return self._exclude_clashes([c for c in clashes if c.planned], records)
 
-    def _exclude_clashes(self, records: list[Record], planned: bool) -> bool:
-        found = unique_conflicts(
-            records, self.state.catalog, self.institution, self.policy, planned=planned
-        )
+    def _exclude_clashes(self, clashes: list[UniqueClash], records: list[Record]) -> bool:
+        found = clash_exclusions(clashes, records)
         for e in found:
             self.direct.setdefault(e.id, e)
         return bool(found)
