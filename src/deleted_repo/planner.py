@@ -99,6 +99,27 @@ class PlannedRecord:
         """The record's id."""
         return self.record.id
 
+    @classmethod
+    def _built(
+        cls,
+        record: Record,
+        event_id: str,
+        deleted_at: datetime,
+        reasons: tuple[Reason, ...],
+        notes: tuple[str, ...],
+    ) -> PlannedRecord:
+        """The planned record `plan_restore` built, its fields given as tuples already (D-58)."""
+        planned = object.__new__(cls)
+        _set(planned, "record", record)
+        _set(planned, "event_id", event_id)
+        _set(planned, "deleted_at", deleted_at)
+        _set(planned, "reasons", reasons)
+        _set(planned, "notes", notes)
+        return planned
+
+
+_set = object.__setattr__
+
 
 def _optional_ids(value: Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(sorted(as_tuple(value)))
@@ -152,7 +173,7 @@ class RestorePlan:
         """
         plan = object.__new__(cls)
         for field in attrs.fields(cls):
-            object.__setattr__(plan, field.name, values[field.name])
+            _set(plan, field.name, values[field.name])
         attrs.validate(plan)
         return plan
 
@@ -565,10 +586,6 @@ class _Closure:
     def planned(self, ident: str) -> PlannedRecord:
         c = self.found[ident]
         entry = c.entry
-        return PlannedRecord(
-            record=entry.record,
-            event_id=entry.event_id,
-            deleted_at=entry.deleted_at,
-            reasons=(c.reason,),
-            notes=tuple(c.notes) if c.notes else (),
-        )
+        notes = tuple(c.notes) if c.notes else ()
+        reasons = (c.reason,)
+        return PlannedRecord._built(entry.record, entry.event_id, entry.deleted_at, reasons, notes)

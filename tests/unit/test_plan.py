@@ -20,6 +20,7 @@ from deleted_repo import (
     EmptiedParents,
     ExclusionCause,
     InvalidPlanError,
+    PlannedRecord,
     Policy,
     ReasonKind,
     Record,
@@ -575,6 +576,12 @@ def test_planner_built_plan_is_what_the_checked_constructor_builds(
     assert {f: type(v) for f, v in attrs.asdict(again, recurse=False).items()} == {
         f: type(v) for f, v in fields.items()
     }
+    for planned in plan.records:
+        fields_of = attrs.asdict(planned, recurse=False)
+        rebuilt = PlannedRecord(**fields_of)
+        assert rebuilt == planned
+        assert hash(rebuilt) == hash(planned)
+        assert type(planned.reasons) is type(planned.notes) is tuple
     with pytest.raises(InvalidPlanError, match="before its parent"):
         RestorePlan(**{**fields, "records": plan.records[::-1], "batches": [plan.ids[::-1]]})
 
