@@ -581,7 +581,7 @@ def test_planner_built_plan_is_what_the_checked_constructor_builds(
         rebuilt = PlannedRecord(**fields_of)
         assert rebuilt == planned
         assert hash(rebuilt) == hash(planned)
-        assert type(planned.reasons) is type(planned.notes) is tuple
+        assert {type(planned.reasons), type(planned.notes)} == {tuple}
     with pytest.raises(InvalidPlanError, match="before its parent"):
         RestorePlan(**{**fields, "records": plan.records[::-1], "batches": [plan.ids[::-1]]})
 
