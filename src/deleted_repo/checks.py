@@ -26,6 +26,7 @@ __all__ = [
     "ExclusionCause",
     "UniqueClash",
     "active_again",
+    "clash_exclusions",
     "expired",
     "expired_at",
     "other_event_ancestors",
@@ -87,8 +88,13 @@ def expired_at(
 ) -> list[Exclusion]:
     """The (id, kind, deletion time) `entries` past their kind's retention at `now` (R-P6)."""
     found = []
+    cutoffs: dict[str, datetime | None] = {}  # one cutoff a kind, as `Policy.expires` measures
     for ident, kind, deleted_at in entries:
-        if policy.expires(kind, deleted_at, now):
+        if kind in cutoffs:
+            cutoff = cutoffs[kind]
+        else:
+            cutoff = cutoffs[kind] = policy.expiry_cutoff(kind, now)
+        if cutoff is not None and deleted_at < cutoff:
             days = policy.retention[kind].days
             found.append(
                 Exclusion(
@@ -146,19 +152,19 @@ def unique_clashes(
     One catalog look-up per kind and unique field, whatever the number of records (R-P7, D-16).
     Missing and null values are not checked.
     """
+    unique = policy.unique_fields
     by_kind: dict[str, list[Record]] = defaultdict(list)
     for r in records:
-        if policy.unique_fields.get(r.kind):
+        if unique.get(r.kind):
             by_kind[r.kind].append(r)
     clashes = []
     for kind, group in sorted(by_kind.items()):
-        for field in policy.unique_fields[kind]:
-            holders = [r for r in group if _hashable(r.data.get(field))]
-            values = {r.data[field] for r in holders}
+        for field in unique[kind]:
+            held = [(r, value) for r in group if _hashable(value := r.data.get(field))]
+            values = {value for _, value in held}
             active = catalog.find_by_field(institution, kind, field, values)
             claimed: dict[Any, str] = {}
-            for r in holders:
-                value = r.data[field]
+            for r, value in held:
                 owner = active.get(value)
                 if owner is not None and owner != r.id:
                     clashes.append(UniqueClash(r.id, field, value, owner, planned=False))
@@ -187,11 +193,20 @@ def unique_conflicts(
         planned: only clashes with an active holder (False), only those with an earlier one
             of `records` (True), or both (None).
     """
+    clashes = unique_clashes(records, catalog, institution, policy)
+    if planned is not None:
+        clashes = [c for c in clashes if c.planned is planned]
+    return clash_exclusions(clashes, records)
+
+
+def clash_exclusions(clashes: Iterable[UniqueClash], records: Sequence[Record]) -> list[Exclusion]:
+    """The `clashes` among `records` as exclusions, in their order (R-P7)."""
+    clashes = list(clashes)
+    if not clashes:
+        return []
     by_id = {r.id: r for r in records}
     found = []
-    for clash in unique_clashes(records, catalog, institution, policy):
-        if planned is not None and clash.planned is not planned:
-            continue
+    for clash in clashes:
         where = "planned" if clash.planned else "active"
         found.append(
             Exclusion(

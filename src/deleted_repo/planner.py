@@ -8,9 +8,11 @@ value, and returns an immutable `RestorePlan` (R-P2..R-P9).
 from __future__ import annotations
 
 import enum
+import operator
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -18,10 +20,12 @@ from deleted_repo.checks import (
     CONFLICTS,
     Exclusion,
     ExclusionCause,
+    UniqueClash,
     active_again,
+    clash_exclusions,
     expired,
     other_event_ancestors,
-    unique_conflicts,
+    unique_clashes,
 )
 from deleted_repo.errors import CapExceededError, ConflictError, InvalidPlanError, quote
 from deleted_repo.model import DeletedRecord, Record, count_kinds
@@ -95,6 +99,27 @@ class PlannedRecord:
         """The record's id."""
         return self.record.id
 
+    @classmethod
+    def _built(
+        cls,
+        record: Record,
+        event_id: str,
+        deleted_at: datetime,
+        reasons: tuple[Reason, ...],
+        notes: tuple[str, ...],
+    ) -> PlannedRecord:
+        """The planned record `plan_restore` built, its fields given as tuples already (D-58)."""
+        planned = object.__new__(cls)
+        _set(planned, "record", record)
+        _set(planned, "event_id", event_id)
+        _set(planned, "deleted_at", deleted_at)
+        _set(planned, "reasons", reasons)
+        _set(planned, "notes", notes)
+        return planned
+
+
+_set = object.__setattr__
+
 
 def _optional_ids(value: Iterable[str] | None) -> tuple[str, ...] | None:
     return None if value is None else tuple(sorted(as_tuple(value)))
@@ -137,6 +162,20 @@ class RestorePlan:
     counts: Mapping[str, int] = attrs.field(converter=as_dict)
     partial: bool = False
     events: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_ids)
+
+    @classmethod
+    def _built(cls, **values: Any) -> RestorePlan:
+        """The plan `plan_restore` just built, without checking its consistency again (D-58).
+
+        Only the planner calls it, with every field given already converted; the fields'
+        validators still run. A plan from anyone else, JSON included, goes through the
+        constructor, which checks it.
+        """
+        plan = object.__new__(cls)
+        for field in attrs.fields(cls):
+            _set(plan, field.name, values[field.name])
+        attrs.validate(plan)
+        return plan
 
     def __attrs_post_init__(self) -> None:
         ids = [p.id for p in self.records]
@@ -195,6 +234,8 @@ class RestorePlan:
                 field="batch",
                 value=number,
             )
+        if len(self.batches) == 1:
+            return self.records  # the one batch lists every record, in order (checked)
         wanted = set(self.batches[number - 1])
         return tuple(p for p in self.records if p.id in wanted)
 
@@ -220,16 +261,23 @@ def _backed(p: PlannedRecord, reason: Reason, by_id: Mapping[str, PlannedRecord]
     )
 
 
-@attrs.define
-class _Candidate:
-    entry: DeletedRecord
-    reasons: dict[ReasonKind, str | None]
-    notes: list[str]
+_TARGET = Reason(ReasonKind.TARGET)
 
-    @property
-    def primary(self) -> bool:
+
+class _Candidate:
+    """A record the closure found, with its one reason, whose kind never changes once found.
+
+    Reasons are values: candidates deleted with one target share one.
+    """
+
+    __slots__ = ("entry", "notes", "primary", "reason")
+
+    def __init__(self, entry: DeletedRecord, reason: Reason) -> None:
+        self.entry = entry
+        self.reason = reason
+        self.notes: list[str] = []
+        self.primary = reason.kind is not ReasonKind.ANCESTOR
         """Whether it is in the plan in its own right, not only as someone's ancestor."""
-        return ReasonKind.ANCESTOR not in self.reasons
 
 
 def plan_restore(
@@ -284,18 +332,22 @@ def plan_restore(
     cap = policy.max_records_per_job  # D-19: what the plan restores counts, cut parents first
     if len(records) > cap and not batches:
         raise CapExceededError(len(records), cap)
-    return RestorePlan(
+    return RestorePlan._built(  # consistent by construction: not checked again (D-58)
         institution=institution,
         criteria=criteria,
         requested_by=requested_by,
         planned_at=now,
-        records=records,
-        excluded=excluded,
-        batches=[order[i : i + cap] for i in range(0, len(order), cap)],
+        records=tuple(records),
+        excluded=tuple(excluded),
+        batches=tuple(tuple(order[i : i + cap]) for i in range(0, len(order), cap)),
         counts=count_kinds(p.record.kind for p in records),
         partial=any(e.cause is ExclusionCause.EXPIRED for e in excluded),
-        events=events,
+        events=_optional_ids(events),
     )
+
+
+_by_id = operator.attrgetter("record.id")
+"""A deleted record's id, as a sort key."""
 
 
 class _Closure:
@@ -308,6 +360,7 @@ class _Closure:
         self.now = now
         self.found: dict[str, _Candidate] = {}
         self.direct: dict[str, Exclusion] = {}
+        self.claims: list[UniqueClash] = []
 
     def _exclude(
         self, entry: DeletedRecord, cause: ExclusionCause, detail: str, related: str | None = None
@@ -319,24 +372,27 @@ class _Closure:
 
     def add_targets(self, targets: Sequence[DeletedRecord]) -> None:
         for t in sorted(targets, key=lambda e: e.id):
-            self.found[t.id] = _Candidate(t, {ReasonKind.TARGET: None}, [])
+            self.found[t.id] = _Candidate(t, _TARGET)
 
     def add_descendants(self) -> None:
         """Walk down level by level, keeping children deleted in the same event (R-P3)."""
-        root = {i: i for i in self.found}
-        frontier = {i: c.entry.event_id for i, c in self.found.items()}
+        found = self.found
+        root = {i: Reason(ReasonKind.DELETED_WITH, i) for i in found}  # the reason below it
+        frontier = {i: c.entry.event_id for i, c in found.items()}
         while frontier:
             children = self.state.deleted.children(self.institution, list(frontier))
             step: dict[str, str] = {}
-            for child in sorted(children, key=lambda e: e.id):
+            for child in sorted(children, key=_by_id):
                 parent = child.record.parent_id
-                if parent is None or child.event_id != frontier.get(parent) or child.id in root:
+                event = child.event_id
+                if parent is None or event != frontier.get(parent):
                     continue
-                root[child.id] = root[parent]
-                self.found[child.id] = _Candidate(
-                    child, {ReasonKind.DELETED_WITH: root[parent]}, []
-                )
-                step[child.id] = child.event_id
+                ident = child.record.id
+                if ident in root:
+                    continue
+                reason = root[ident] = root[parent]
+                found[ident] = _Candidate(child, reason)
+                step[ident] = event
             frontier = step
 
     def add_ancestors(self) -> None:
@@ -367,7 +423,7 @@ class _Closure:
                             parent_id,
                         )
                 else:
-                    candidate = _Candidate(parent, {ReasonKind.ANCESTOR: below[0].entry.id}, [])
+                    candidate = _Candidate(parent, Reason(ReasonKind.ANCESTOR, below[0].entry.id))
                     self.found[parent_id] = candidate
                     joined.append(candidate)
             waiting = self._waiting(joined)
@@ -383,9 +439,12 @@ class _Closure:
 
     def _other_events(self, ids: Collection[str]) -> Iterator[tuple[str, str]]:
         """Pair each record of `ids` with its ancestors of another event, nearest first."""
+        found = self.found
+        if all(found[i].primary for i in ids):
+            return iter(())  # only an ancestor in for others' sake pairs (D-13)
         nodes = {}
         for i in ids:
-            c = self.found[i]
+            c = found[i]
             nodes[i] = (c.entry.record.parent_id, c.entry.event_id, c.primary)
         return other_event_ancestors(nodes, ids)
 
@@ -409,16 +468,20 @@ class _Closure:
         Only planned records are named, so no reason or note points at an excluded record.
         """
         planned = set(order)
-        below: dict[str, list[str]] = defaultdict(list)
-        for ident in sorted(order):
-            parent = self.found[ident].entry.record.parent_id
-            if parent in planned:
-                below[parent].append(ident)
+        found = self.found
+        ancestors = [i for i in order if not found[i].primary]
         for ident in order:
-            c = self.found[ident]
-            c.notes.clear()
-            if not c.primary:
-                c.reasons[ReasonKind.ANCESTOR] = below[ident][0]
+            found[ident].notes.clear()
+        if ancestors:
+            below: dict[str, str] = {}  # each planned parent's lowest planned child
+            for ident in order:
+                parent = found[ident].entry.record.parent_id
+                if parent in planned and (parent not in below or ident < below[parent]):
+                    below[parent] = ident
+            for ident in ancestors:
+                c = found[ident]
+                if c.reason.of != below[ident]:
+                    c.reason = Reason(ReasonKind.ANCESTOR, below[ident])
         for ident, parent in self._other_events(planned):
             above = self.found[parent]
             if not above.notes:
@@ -439,7 +502,10 @@ class _Closure:
         records = [self.found[i].entry.record for i in sorted(self.found)]
         for e in active_again(records, self.state.catalog, self.institution):
             self.direct.setdefault(e.id, e)
-        self._exclude_clashes(records, planned=False)
+        clashes = unique_clashes(records, self.state.catalog, self.institution, self.policy)
+        # What every found record claims: `check_claims` finds it again when all are planned.
+        self.claims = [c for c in clashes if c.planned]
+        self._exclude_clashes([c for c in clashes if not c.planned], records)
 
     def check_claims(self, order: list[str]) -> bool:
         """Exclude records whose unique value a record the plan restores holds too (R-P7).
@@ -447,42 +513,51 @@ class _Closure:
         D-16: only records the plan would restore claim values, the lowest id first; a record
         excluded for another reason claims nothing. Returns whether any was excluded.
         """
-        return self._exclude_clashes([self.found[i].entry.record for i in sorted(order)], True)
+        records = [self.found[i].entry.record for i in sorted(order)]
+        if len(order) == len(self.found):  # the records `check_conflicts` looked at (D-59)
+            return self._exclude_clashes(self.claims, records)
+        clashes = unique_clashes(records, self.state.catalog, self.institution, self.policy)
+        return self._exclude_clashes([c for c in clashes if c.planned], records)
 
-    def _exclude_clashes(self, records: list[Record], planned: bool) -> bool:
-        found = unique_conflicts(
-            records, self.state.catalog, self.institution, self.policy, planned=planned
-        )
+    def _exclude_clashes(self, clashes: list[UniqueClash], records: list[Record]) -> bool:
+        found = clash_exclusions(clashes, records)
         for e in found:
             self.direct.setdefault(e.id, e)
         return bool(found)
 
     def settle(self) -> tuple[list[str], list[Exclusion]]:
         """Spread exclusions down and drop unneeded ancestors; order the rest parents first."""
-        children: dict[str | None, list[str]] = defaultdict(list)
-        for ident in sorted(self.found):
-            parent = self.found[ident].entry.record.parent_id
-            children[parent if parent in self.found else None].append(ident)
+        found, direct = self.found, self.direct
+        tops: list[str] = []
+        children: dict[str, list[str]] = {}
+        for ident in sorted(found):
+            parent = found[ident].entry.record.parent_id
+            if parent is None or parent not in found:
+                tops.append(ident)
+            elif (below := children.get(parent)) is None:
+                children[parent] = [ident]
+            else:
+                below.append(ident)
         excluded: dict[str, Exclusion] = {}
         kept: list[str] = []
-        stack: list[tuple[str, str | None]] = [(i, None) for i in reversed(children[None])]
+        stack: list[tuple[str, str | None]] = [(i, None) for i in reversed(tops)]
         while stack:
             ident, blocked_by = stack.pop()
-            entry = self.found[ident].entry
-            if ident in self.direct:
-                excluded[ident] = self.direct[ident]
+            if ident in direct:
+                excluded[ident] = direct[ident]
                 blocked_by = ident
             elif blocked_by is not None:
                 excluded[ident] = Exclusion(
                     id=ident,
-                    kind=entry.kind,
+                    kind=found[ident].entry.kind,
                     cause=ExclusionCause.ANCESTOR_EXCLUDED,
                     detail=f"its ancestor {blocked_by} is excluded",
                     related=blocked_by,
                 )
             else:
                 kept.append(ident)
-            stack.extend((c, blocked_by) for c in reversed(children[ident]))
+            if (below := children.get(ident)) is not None:
+                stack.extend([(c, blocked_by) for c in reversed(below)])
         needed = self._needed(kept)
         order = [i for i in kept if i in needed]
         for ident in kept:
@@ -492,8 +567,8 @@ class _Closure:
                     id=ident,
                     kind=c.entry.kind,
                     cause=ExclusionCause.NOT_NEEDED,
-                    detail=f"only {c.reasons[ReasonKind.ANCESTOR]} needed it, and it is excluded",
-                    related=c.reasons[ReasonKind.ANCESTOR],
+                    detail=f"only {c.reason.of} needed it, and it is excluded",
+                    related=c.reason.of,
                 )
         return order, [excluded[i] for i in sorted(excluded)]
 
@@ -510,10 +585,7 @@ class _Closure:
 
     def planned(self, ident: str) -> PlannedRecord:
         c = self.found[ident]
-        return PlannedRecord(
-            record=c.entry.record,
-            event_id=c.entry.event_id,
-            deleted_at=c.entry.deleted_at,
-            reasons=[Reason(kind, of) for kind, of in c.reasons.items()],
-            notes=c.notes,
-        )
+        entry = c.entry
+        notes = tuple(c.notes) if c.notes else ()
+        reasons = (c.reason,)
+        return PlannedRecord._built(entry.record, entry.event_id, entry.deleted_at, reasons, notes)

@@ -97,18 +97,20 @@ def check_fresh(
     institution = plan.institution
     ids = [p.id for p in planned]
     _check_policy(plan, ids, policy)
-    targets = {p.id for p in planned if any(r.kind is ReasonKind.TARGET for r in p.reasons)}
+    records = [p.record for p in planned]
+    targets = {
+        ids[k] for k, p in enumerate(planned) if any(r.kind is ReasonKind.TARGET for r in p.reasons)
+    }
     found = _found_targets(plan, targets, state=state, hierarchy=hierarchy, policy=policy, now=now)
     times = _as_planned(institution, planned, found, state, set_based)
-    moved = [p.id for p in planned if p.id not in times]
+    moved = [i for i in ids if i not in times]
     if moved:
         raise StalePlanError(moved, "these records are no longer deleted as planned")
     lost = sorted(targets - found.keys())
     if lost:
         raise StalePlanError(lost, "the plan's search no longer finds these targets")
-    records = [p.record for p in planned]
     for problems in (
-        expired_at(((p.id, p.record.kind, times[p.id]) for p in planned), policy, now),
+        expired_at(((r.id, r.kind, times[r.id]) for r in records), policy, now),
         active_again(records, state.catalog, institution),
         unique_conflicts(records, state.catalog, institution, policy),
     ):
@@ -134,13 +136,14 @@ def _as_planned(
     if set_based is not None:
         return set_based.deleted_as_planned(institution, [(p.record, p.event_id) for p in planned])
     # The search has read the targets it finds: read only the other records.
-    others = state.deleted.get(institution, [p.id for p in planned if p.id not in found])
+    ids = [p.record.id for p in planned]
+    others = state.deleted.get(institution, [i for i in ids if i not in found])
     current = {**others, **found}
     return {
-        p.id: e.deleted_at
-        for p in planned
-        if (e := current.get(p.id)) is not None
-        and e.record == p.record
+        i: e.deleted_at
+        for i, p in zip(ids, planned, strict=True)
+        if (e := current.get(i)) is not None
+        and (e.record is p.record or e.record == p.record)  # a store may hand back the same
         and e.event_id == p.event_id
     }
 

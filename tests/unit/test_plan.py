@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from deleted_repo import (
@@ -18,6 +19,8 @@ from deleted_repo import (
     DeletedRepository,
     EmptiedParents,
     ExclusionCause,
+    InvalidPlanError,
+    PlannedRecord,
     Policy,
     ReasonKind,
     Record,
@@ -554,6 +557,33 @@ def test_plan_survives_a_json_round_trip(
     partial = repo.plan(ById(kind="file", id="fil-1"), requester=manager)
     assert partial.partial
     assert from_json(to_json(partial), RestorePlan) == partial
+
+
+def test_planner_built_plan_is_what_the_checked_constructor_builds(
+    repo: DeletedRepository, clock: Clock, manager: Requester
+) -> None:
+    """D-58: the planner's plan, not checked again, passes the checks, equal and of like types.
+
+    A plan built by anyone else is still checked, and refused when inconsistent.
+    """
+    rich_state(seeded(repo), clock)
+    plan = repo.plan(rich_criteria(clock), requester=manager)
+    assert plan.excluded
+    assert any(p.notes for p in plan.records)
+    fields = attrs.asdict(plan, recurse=False)
+    again = RestorePlan(**fields)
+    assert again == plan
+    assert {f: type(v) for f, v in attrs.asdict(again, recurse=False).items()} == {
+        f: type(v) for f, v in fields.items()
+    }
+    for planned in plan.records:
+        fields_of = attrs.asdict(planned, recurse=False)
+        rebuilt = PlannedRecord(**fields_of)
+        assert rebuilt == planned
+        assert hash(rebuilt) == hash(planned)
+        assert {type(planned.reasons), type(planned.notes)} == {tuple}
+    with pytest.raises(InvalidPlanError, match="before its parent"):
+        RestorePlan(**{**fields, "records": plan.records[::-1], "batches": [plan.ids[::-1]]})
 
 
 def test_plan_counts_per_kind(repo: DeletedRepository, manager: Requester) -> None:

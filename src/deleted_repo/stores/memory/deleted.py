@@ -230,17 +230,23 @@ class MemoryDeletedStore:
     @staticmethod
     def _delete(shelf: _DeletedShelf, ids: Collection[str]) -> list[DeletedRecord]:
         removed = [shelf.entries.pop(i) for i in ids]
-        events = shelf.events
+        events, children, timelines, fields = (
+            shelf.events,
+            shelf.children,
+            shelf.timelines,
+            shelf.fields,
+        )
         gone: dict[tuple[str, str], set[str]] = defaultdict(set)
         for m in removed:
             record = m.record
+            ident, kind = record.id, record.kind
             if record.parent_id is not None:
-                shelf.children.discard(record.parent_id, record.id)
+                children.discard(record.parent_id, ident)
             event = events[m.event_id]
-            shelf.timelines[record.kind].discard(event.at, record.id)
-            gone[(m.event_id, record.kind)].add(record.id)
+            timelines[kind].discard(event.at, ident)
+            gone[(m.event_id, kind)].add(ident)
             event.count -= 1
-            shelf.fields.discard(record)
+            fields.discard(record)
         for (event_id, kind), leaving in gone.items():
             remaining = events[event_id].remaining
             left = remaining[kind]

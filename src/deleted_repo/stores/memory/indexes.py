@@ -113,6 +113,7 @@ class FieldIndex:
     ) -> None:
         self._records = records
         self._by_field: dict[tuple[str, str], IdsBy] = {}
+        self._by_kind: dict[str, list[tuple[str, IdsBy]]] = {}  # the same indexes, per kind
         self.ensure_all(indexed)
 
     def ensure(self, kind: str, field: str) -> IdsBy:
@@ -126,6 +127,7 @@ class FieldIndex:
                     if hashable(value):
                         index.add(value, record.id)
             self._by_field[(kind, field)] = index
+            self._by_kind.setdefault(kind, []).append((field, index))
         return index
 
     def ensure_all(self, fields: Mapping[str, Sequence[str]]) -> None:
@@ -143,9 +145,13 @@ class FieldIndex:
         self._change(record, IdsBy.discard)
 
     def _change(self, record: Record, change: Callable[[IdsBy, Any, str], None]) -> None:
-        for (kind, field), index in self._by_field.items():
-            if record.kind == kind and field in record.data:
-                value = record.data[field]
+        indexes = self._by_kind.get(record.kind)
+        if not indexes:
+            return
+        data = record.data
+        for field, index in indexes:
+            if field in data:
+                value = data[field]
                 if hashable(value):
                     change(index, value, record.id)
 
