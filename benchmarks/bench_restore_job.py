@@ -17,8 +17,9 @@ transaction (find the job's events by index, select their records, insert them i
 delete them from the deleted table): sqlite3 for SQLite, psycopg for PostgreSQL (when
 ``DELETED_REPO_POSTGRES_URL`` is set; in a schema of its own, dropped at the end). The in-memory
 store has no floor. Capture is measured while the store is built: `record_deletions` in calls of
-`CAPTURE_BATCH` deletions whose `Deletion` values are built before the clock starts; on SQLite a
-hand-written capture floor inserts the same rows into the built file and rolls back.
+`CAPTURE_BATCH` deletions whose `Deletion` values are built before the clock starts; a
+hand-written capture floor writes the rows the store writes for as many more deletions into the
+built database and rolls back (sqlite3 `executemany`; psycopg `COPY` on PostgreSQL).
 
 It prints medians of `--rounds` rounds, the ratios to the floors, the cost of the largest size
 against the smallest, and the peak of Python memory (tracemalloc) over one plan and restore on
@@ -276,6 +277,7 @@ def postgres_capture_floor(connect: Callable[[], Any], rounds: int) -> Timing:
     batches = capture_rows()
     times = []
     con = connect()
+    con.commit()  # keep the connection's settings: each round rolls back
     try:
         for _ in range(rounds):
             settle()
