@@ -17,8 +17,9 @@ transaction (find the job's events by index, select their records, insert them i
 delete them from the deleted table): sqlite3 for SQLite, psycopg for PostgreSQL (when
 ``DELETED_REPO_POSTGRES_URL`` is set; in a schema of its own, dropped at the end). The in-memory
 store has no floor. Capture is measured while the store is built: `record_deletions` in calls of
-`CAPTURE_BATCH` deletions whose `Deletion` values are built before the clock starts; on SQLite a
-hand-written capture floor inserts the same rows into the built file and rolls back.
+`CAPTURE_BATCH` deletions whose `Deletion` values are built before the clock starts; a
+hand-written capture floor writes the rows the store writes for as many more deletions into the
+built database and rolls back (sqlite3 `executemany`; psycopg `COPY` on PostgreSQL).
 
 It prints medians of `--rounds` rounds, the ratios to the floors, the cost of the largest size
 against the smallest, and the peak of Python memory (tracemalloc) over one plan and restore on
@@ -51,7 +52,7 @@ from _common import MANAGER, NOW, Clock, Timing, interleaved, settle
 from deleted_repo import Actor, ByJob, DeletedRepository, Deletion, Record
 from deleted_repo.ports import Store
 from deleted_repo.stores.memory import MemoryStore
-from deleted_repo.stores.sql import SqlStore
+from deleted_repo.stores.sql import SqlStore, schema
 
 INSTITUTION = "01UNI"
 EVENTS_PER_JOB = 714
@@ -205,49 +206,56 @@ class Floor:
         return spent
 
 
-def sqlite_capture_floor(path: str, rounds: int) -> Timing:
-    """Insert one `CAPTURE_BATCH` of hand-made rows into the built file and roll back.
+Rows = list[tuple[Any, ...]]
 
-    The rows `SqlStore` writes for these events: the event, its members, the items' barcodes
-    (the default policy indexes them, R-S10), and the lineages' links (D-36: a bib's holdings
-    name it, their items name the holding's link).
+
+def capture_rows(actor_kind: str = "job") -> tuple[Rows, Rows, Rows, Rows]:
+    """The rows `SqlStore` writes for one `CAPTURE_BATCH` of whole-bib deletions, made by hand.
+
+    Event, deleted, lineage-link and field rows (the items' barcodes), as the store numbers
+    the links: the bib's id is link 1 of its event, each holding's id above it links 2 and 3.
     """
     at = (NOW - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
-    events: list[tuple[Any, ...]] = []
-    members: list[tuple[Any, ...]] = []
-    fields: list[tuple[Any, ...]] = []
-    links: list[tuple[Any, ...]] = []
+    events: Rows = []
+    members: Rows = []
+    links: Rows = []
+    fields: Rows = []
     for n in range(10**8, 10**8 + CAPTURE_BATCH):
         event = f"floor-{n}"
         records = bib_event(n)
         bib = records[0].id
-        events.append((INSTITUTION, event, "job", "floor", at, json.dumps([bib])))
+        events.append((INSTITUTION, event, actor_kind, "floor", at, json.dumps([bib])))
         links.append((INSTITUTION, event, 1, bib, None))
-        node = {bib: 1}
+        node: dict[str, int | None] = {bib: None}
         for r in records[1:]:
             if r.kind == "holding":
                 node[r.id] = len(node) + 1
                 links.append((INSTITUTION, event, node[r.id], r.id, 1))
         for r in records:
-            first = None if r.parent_id is None else node[r.parent_id]
+            lineage = {"bib": None, "holding": 1}.get(r.kind, node.get(r.parent_id or ""))
             role = "origin" if r.kind == "bib" else "cascade"
             members.append(
-                (INSTITUTION, r.id, r.kind, r.parent_id, json.dumps(r.data), role, bib, first,
-                 event, "job", "floor", at)
+                (INSTITUTION, r.id, r.kind, r.parent_id, json.dumps(r.data), role, bib, event,
+                 actor_kind, "floor", at, lineage)
             )  # fmt: skip
             if r.kind == "item":
                 fields.append((INSTITUTION, r.id, "barcode", "item", "s" + r.data["barcode"]))
-    statements = (
-        ("INSERT INTO deleted_repo_event (institution, id, actor_kind, actor_id, at, origins) "
-         "VALUES (?, ?, ?, ?, ?, ?)", events),
-        ("INSERT INTO deleted_repo_deleted (institution, id, kind, parent_id, data, role, "
-         "origin_id, lineage_node, event_id, actor_kind, actor_id, deleted_at) "
-         f"VALUES ({', '.join('?' * 12)})", members),
-        ("INSERT INTO deleted_repo_deleted_field (institution, record_id, field, kind, value) "
-         "VALUES (?, ?, ?, ?, ?)", fields),
-        ("INSERT INTO deleted_repo_lineage (institution, event_id, node, id, up) "
-         "VALUES (?, ?, ?, ?, ?)", links),
-    )  # fmt: skip
+    return events, members, links, fields
+
+
+CAPTURE_TABLES = (schema.event, schema.deleted, schema.lineage, schema.deleted_field)
+
+
+def insert_sql(table: sa.Table, mark: str) -> str:
+    """An INSERT of every column of `table` but an autoincrement key, with `mark` placeholders."""
+    columns = [c.name for c in table.columns if c is not table.autoincrement_column]
+    marks = ", ".join([mark] * len(columns))
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def sqlite_capture_floor(path: str, rounds: int) -> Timing:
+    """Insert one `CAPTURE_BATCH` of hand-made rows into the built file and roll back."""
+    batches = capture_rows()
     con = sqlite3.connect(path, isolation_level=None)
     times = []
     try:
@@ -255,10 +263,33 @@ def sqlite_capture_floor(path: str, rounds: int) -> Timing:
             settle()
             started = time.perf_counter()
             con.execute("BEGIN IMMEDIATE")
-            for statement, rows in statements:
-                con.executemany(statement, rows)
-            times.append((time.perf_counter() - started) / len(members))
+            for table, rows in zip(CAPTURE_TABLES, batches, strict=True):
+                con.executemany(insert_sql(table, "?"), rows)
+            times.append((time.perf_counter() - started) / len(batches[1]))
             con.execute("ROLLBACK")
+    finally:
+        con.close()
+    return Timing(times)
+
+
+def postgres_capture_floor(connect: Callable[[], Any], rounds: int) -> Timing:
+    """COPY one `CAPTURE_BATCH` of hand-made rows into the built schema and roll back."""
+    batches = capture_rows()
+    times = []
+    con = connect()
+    con.commit()  # keep the connection's settings: each round rolls back
+    try:
+        for _ in range(rounds):
+            settle()
+            started = time.perf_counter()
+            with con.cursor() as cur:
+                for table, rows in zip(CAPTURE_TABLES, batches, strict=True):
+                    columns = [c.name for c in table.columns if c is not table.autoincrement_column]
+                    with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            times.append((time.perf_counter() - started) / len(batches[1]))
+            con.rollback()
     finally:
         con.close()
     return Timing(times)
@@ -389,15 +420,20 @@ def run_postgres(report: Report, sizes: list[int], rounds: int, url: str) -> Non
             store = SqlStore(engine, schema=schema)
             store.create_schema()
 
-            def by_hand(workload: Workload) -> Floor:
-                def connect() -> Any:
-                    con = psycopg.connect(conninfo)
-                    con.execute(f'SET search_path TO "{schema}"')
-                    return con
+            def connect() -> Any:
+                con = psycopg.connect(conninfo)
+                con.execute(f'SET search_path TO "{schema}"')
+                return con
 
+            def by_hand(workload: Workload) -> Floor:
                 return Floor(workload, connect, "%s", "%s::json")
 
-            totals.append(measure(report, f"PostgreSQL, {size:,}", store, size, rounds, by_hand)[1])
+            workload, total = measure(report, f"PostgreSQL, {size:,}", store, size, rounds, by_hand)
+            totals.append(total)
+            floor = 1 / postgres_capture_floor(connect, rounds).median
+            ours = 1 / workload.capture.median
+            report.row("capture floor: hand-written psycopg COPY", f"{floor:,.0f}/s")
+            report.row("capture: ours against the floor", f"{ours / floor:.0%}")
             store.drop_schema()
     finally:
         with engine.begin() as conn:

@@ -182,28 +182,19 @@ def member_roles(
     # A record's nearest origin above is its parent's, unless the parent is an origin: each walk
     # stops at the first record already answered, so the whole pass is linear.
     nearest: dict[str, str | None] = {}
-    for ident in by_id:
+    for ident, record in by_id.items():
         if ident in chosen:
             continue
+        parent = record.parent_id
         if ident in nearest:
             above = nearest[ident]
+        elif parent in chosen and parent in by_id:  # the common case, without a walk's sets
+            above = nearest[ident] = parent
+        elif parent in nearest:
+            above = nearest[ident] = nearest[parent]
         else:
-            walked: list[str] = []
-            on_walk: set[str] = set()
-            parent = by_id[ident].parent_id
-            above = None
-            while parent is not None and parent in by_id and parent not in on_walk:
-                if parent in chosen:
-                    above = parent
-                    break
-                if parent in nearest:
-                    above = nearest[parent]
-                    break
-                walked.append(parent)
-                on_walk.add(parent)
-                parent = by_id[parent].parent_id
+            above = _walk_up(parent, by_id, chosen, nearest)
             nearest[ident] = above
-            nearest.update(dict.fromkeys(walked, above))
         if above is not None:
             roles[ident], origin_of[ident] = MemberRole.CASCADE, above
     for ident in sorted(origins):
@@ -222,6 +213,30 @@ def member_roles(
             value=unrelated,
         )
     return roles, origin_of
+
+
+def _walk_up(
+    parent: str | None,
+    by_id: Mapping[str, Record],
+    chosen: Collection[str],
+    nearest: dict[str, str | None],
+) -> str | None:
+    """The nearest origin at or above `parent` among `by_id`, noting it for the ids walked."""
+    walked: list[str] = []
+    on_walk: set[str] = set()
+    above = None
+    while parent is not None and parent in by_id and parent not in on_walk:
+        if parent in chosen:
+            above = parent
+            break
+        if parent in nearest:
+            above = nearest[parent]
+            break
+        walked.append(parent)
+        on_walk.add(parent)
+        parent = by_id[parent].parent_id
+    nearest.update(dict.fromkeys(walked, above))
+    return above
 
 
 @attrs.frozen(kw_only=True)
@@ -267,8 +282,10 @@ def prepare_recording(
     for r in listed:
         if not isinstance(r, Record):
             raise InvalidInputError(f"not a Record: {quote(r)}", field="records", value=r)
-    check_ids([r.id for r in listed], field="records")
     by_id = {r.id: r for r in listed}
+    if not by_id or len(by_id) != len(listed):
+        # A `Record`'s id is checked text already: only emptiness and repeats are left (D-56).
+        check_ids([r.id for r in listed], field="records")
     when = now() if at is None else check_aware(at, "at")
     chosen = (
         [i for i, r in by_id.items() if r.parent_id not in by_id]
@@ -402,8 +419,11 @@ def _check_recordable(
     acyclic: set[str] = set()  # records whose chain leaves `by_id` without a loop
     for r in by_id.values():
         hierarchy.spec(r.kind)
-        seen = {r.id}
         parent = r.parent_id
+        if parent is None or parent not in by_id or parent in acyclic:  # no walk: the common case
+            acyclic.add(r.id)
+            continue
+        seen = {r.id}
         while parent is not None and parent in by_id and parent not in acyclic:
             if parent in seen:
                 raise HierarchyError(f"records {sorted(seen)} are each other's ancestors")
@@ -455,13 +475,13 @@ def build_event(
 ) -> DeletionEvent:
     """The deletion event of `members` (R-D1): members parents first, then by id."""
     order = sorted(members.records, key=lambda i: (len(lineage_of[i]), i))
-    return DeletionEvent(
+    return DeletionEvent.trusted(  # built here from its own header: not checked again (D-56)
         id=event_id,
         institution=institution,
         actor=actor,
         at=at,
-        origins=members.origins,
-        members=[
+        origins=tuple(members.origins),
+        members=tuple(
             DeletedRecord(
                 record=members.records[i],
                 role=members.roles[i],
@@ -473,7 +493,7 @@ def build_event(
                 deleted_at=at,
             )
             for i in order
-        ],
+        ),
     )
 
 

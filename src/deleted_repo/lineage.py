@@ -166,6 +166,8 @@ def as_lineage(ids: Iterable[str]) -> Lineage:
     Raises:
         InvalidInputError: `ids` is a string or not a collection.
     """
+    if type(ids) is Lineage:  # the common case, without the ABC's isinstance
+        return ids
     return ids if isinstance(ids, Lineage) else Lineage(ids)
 
 

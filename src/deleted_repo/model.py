@@ -25,6 +25,7 @@ from deleted_repo.validators import (
     as_dict,
     as_tuple,
     check_data,
+    check_instant,
     check_text,
     instant_field,
     optional_text_field,
@@ -452,9 +453,47 @@ class DeletionEvent:
     origins: tuple[str, ...] = attrs.field(converter=_id_tuple)
     members: tuple[DeletedRecord, ...] = attrs.field(converter=as_tuple)
 
-    def __attrs_post_init__(self) -> None:
+    @classmethod
+    def trusted(
+        cls,
+        *,
+        id: str,
+        institution: str,
+        actor: Actor,
+        at: datetime,
+        origins: tuple[str, ...],
+        members: tuple[DeletedRecord, ...],
+    ) -> DeletionEvent:
+        """The event of members the core built from this very header, checked as such (D-56).
+
+        Only for `deleting.build_event`: every member carries the event's id, institution,
+        actor and time, the origins are members with the origin role, and no id is listed
+        twice, by construction. The header is checked as the constructor checks it (the id
+        comes from the host's `new_id`, the time from its clock); the members are not checked
+        again. Anything else goes through the constructor.
+
+        Raises:
+            InvalidInputError: the id, institution or time is malformed, or no origin.
+        """
+        event = object.__new__(cls)
+        _set(event, "id", id)
+        _set(event, "institution", institution)
+        _set(event, "actor", actor)
+        _set(event, "at", at)
+        _set(event, "origins", origins)
+        _set(event, "members", members)
+        check_text(id, "id")
+        check_text(institution, "institution")
+        check_instant(at, "at")
+        event._check_origins()
+        return event
+
+    def _check_origins(self) -> None:
         if not self.origins:
             raise InvalidInputError("a deletion event needs at least one origin", field="origins")
+
+    def __attrs_post_init__(self) -> None:
+        self._check_origins()
         ids = [m.id for m in self.members]
         if len(set(ids)) != len(ids):
             raise InvalidInputError("a deletion event lists a record twice", field="members")

@@ -108,7 +108,7 @@ class PlannedRecord:
         reasons: tuple[Reason, ...],
         notes: tuple[str, ...],
     ) -> PlannedRecord:
-        """The planned record `plan_restore` built, its fields given as tuples already (D-58)."""
+        """The planned record `plan_restore` built, its fields given as tuples already (D-57)."""
         planned = object.__new__(cls)
         _set(planned, "record", record)
         _set(planned, "event_id", event_id)
@@ -165,7 +165,7 @@ class RestorePlan:
 
     @classmethod
     def _built(cls, **values: Any) -> RestorePlan:
-        """The plan `plan_restore` just built, without checking its consistency again (D-58).
+        """The plan `plan_restore` just built, without checking its consistency again (D-57).
 
         Only the planner calls it, with every field given already converted; the fields'
         validators still run. A plan from anyone else, JSON included, goes through the
@@ -332,7 +332,7 @@ def plan_restore(
     cap = policy.max_records_per_job  # D-19: what the plan restores counts, cut parents first
     if len(records) > cap and not batches:
         raise CapExceededError(len(records), cap)
-    return RestorePlan._built(  # consistent by construction: not checked again (D-58)
+    return RestorePlan._built(  # consistent by construction: not checked again (D-57)
         institution=institution,
         criteria=criteria,
         requested_by=requested_by,
@@ -514,7 +514,7 @@ class _Closure:
         excluded for another reason claims nothing. Returns whether any was excluded.
         """
         records = [self.found[i].entry.record for i in sorted(order)]
-        if len(order) == len(self.found):  # the records `check_conflicts` looked at (D-59)
+        if len(order) == len(self.found):  # the records `check_conflicts` looked at (D-58)
             return self._exclude_clashes(self.claims, records)
         clashes = unique_clashes(records, self.state.catalog, self.institution, self.policy)
         return self._exclude_clashes([c for c in clashes if c.planned], records)

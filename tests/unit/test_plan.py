@@ -562,7 +562,7 @@ def test_plan_survives_a_json_round_trip(
 def test_planner_built_plan_is_what_the_checked_constructor_builds(
     repo: DeletedRepository, clock: Clock, manager: Requester
 ) -> None:
-    """D-58: the planner's plan, not checked again, passes the checks, equal and of like types.
+    """D-57: the planner's plan, not checked again, passes the checks, equal and of like types.
 
     A plan built by anyone else is still checked, and refused when inconsistent.
     """

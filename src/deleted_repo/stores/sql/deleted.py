@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deleted_repo.errors import IntegrityError
-from deleted_repo.model import Actor, DeletedRecord, DeletionEvent, Record, Superseded
+from deleted_repo.model import (
+    Actor,
+    DeletedRecord,
+    DeletionEvent,
+    MemberRole,
+    Record,
+    Superseded,
+)
 from deleted_repo.search import Cursor, Query, Window
 from deleted_repo.stores.keys import field_key, micros
 from deleted_repo.stores.sql import lineages, queries
@@ -274,6 +281,7 @@ class _Rows:
         kind, actor_id = e.actor.kind.value, e.actor.id
         self.events.append((institution, event_id, kind, actor_id, at, encode(e.origins, event_id)))
         number, members, first_by = self.links.number, self.members, self.first_by
+        fields, replaced, field_rows = self.fields, self.replaced, self._field_rows
         for m in e.members:
             r = m.record
             ident = r.id
@@ -282,14 +290,14 @@ class _Rows:
             if earlier is None:
                 first_by[key] = event_id
             else:
-                self.replaced.append((*earlier, event_id))
+                replaced.append((*earlier, event_id))
             members[key] = (
                 institution,
                 ident,
                 r.kind,
                 r.parent_id,
                 next(datas),
-                m.role.value,
+                _ROLE[m.role],
                 m.origin_id,
                 event_id,
                 kind,
@@ -297,7 +305,7 @@ class _Rows:
                 at,
                 number(institution, event_id, m.lineage),
             )
-            self.fields[key] = self._field_rows(institution, r)
+            fields[key] = field_rows(institution, r)
 
     def _field_rows(self, institution: str, r: Record) -> list[tuple[str, str, str, str, str]]:
         names = self._indexed.get(r.kind)
@@ -309,6 +317,10 @@ class _Rows:
             for name in names
             if name in data and (key := field_key(data[name])) is not None
         ]
+
+
+_ROLE = {role: role.value for role in MemberRole}
+"""The stored text of each role, without the enum's descriptor on every row."""
 
 
 def _starts(rows: Sequence[Sequence[Any]]) -> list[lineages.Start]:

@@ -50,12 +50,16 @@ class Links:
 
     def number(self, institution: str, event_id: str, chain: Lineage) -> int | None:
         """The number of `chain`'s first link in the event (None for an empty chain)."""
-        if (institution, event_id) != self._event:
+        current = self._event
+        if current is None or current[1] != event_id or current[0] != institution:
             self._event = (institution, event_id)
             self._numbers, self._links, self._kept = {}, {}, []
         if not chain:
             return None
         numbers = self._numbers
+        known = numbers.get(id(chain))
+        if known is not None:  # a chain shared with an earlier record (siblings'): kept already
+            return known
         path: list[Lineage] = []
         node = chain
         while node and id(node) not in numbers:
