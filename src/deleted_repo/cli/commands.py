@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -20,7 +19,7 @@ from deleted_repo.stores.sql import SCHEMA_VERSION
 
 from . import render
 from .app import EXIT_BAD_INPUT, EXIT_REFUSED, fail, session
-from .options import build_criteria, criteria_options, json_option
+from .options import SearchOptions, criteria_options, json_option
 
 __all__ = ["init", "plan", "purge", "restore", "run_batches", "search", "show", "upgrade"]
 
@@ -72,14 +71,7 @@ def upgrade(ctx: click.Context) -> None:
 def search(
     ctx: click.Context,
     *,
-    kind: str,
-    record_id: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    deleted_by: str | None,
-    job: str | None,
-    system: bool,
-    field: tuple[str, str] | None,
+    asked: SearchOptions,
     limit: int,
     cursor: str | None,
     as_json: bool,
@@ -89,16 +81,7 @@ def search(
     Give the find type (--kind) and one criterion: --id, a range (--from/--to), --deleted-by,
     --job, --system or --field. Searches by range, user, job and system see the last year only.
     """
-    criteria = build_criteria(
-        kind=kind,
-        record_id=record_id,
-        start=start,
-        end=end,
-        deleted_by=deleted_by,
-        job=job,
-        system=system,
-        field=field,
-    )
+    criteria = asked.criteria()
     state = session(ctx)
     requester = state.requester()
     page = state.repository().search(criteria, requester=requester, cursor=cursor, limit=limit)
@@ -152,14 +135,7 @@ def show(ctx: click.Context, record_id: str, as_json: bool) -> None:
 def plan(
     ctx: click.Context,
     *,
-    kind: str,
-    record_id: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    deleted_by: str | None,
-    job: str | None,
-    system: bool,
-    field: tuple[str, str] | None,
+    asked: SearchOptions,
     batches: bool,
     save: Path | None,
     show: int,
@@ -170,16 +146,7 @@ def plan(
     Prints every record the restore brings back, parents before children, with why; every
     record it leaves out, with why; the counts per kind and the batches.
     """
-    criteria = build_criteria(
-        kind=kind,
-        record_id=record_id,
-        start=start,
-        end=end,
-        deleted_by=deleted_by,
-        job=job,
-        system=system,
-        field=field,
-    )
+    criteria = asked.criteria()
     state = session(ctx)
     requester = state.requester()
     repo = state.repository()
@@ -217,14 +184,7 @@ def plan(
 def restore(
     ctx: click.Context,
     *,
-    kind: str | None,
-    record_id: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    deleted_by: str | None,
-    job: str | None,
-    system: bool,
-    field: tuple[str, str] | None,
+    asked: SearchOptions,
     plan_file: Path | None,
     batches: bool,
     yes: bool,
@@ -240,23 +200,14 @@ def restore(
     requester = state.requester()
     repo = state.repository()
     if plan_file is not None:
-        if kind or record_id or start or end or deleted_by or job or system or field:
+        if asked.given:
             raise click.UsageError("give either --plan or search criteria, not both")
         try:
             planned = from_json(_read(plan_file), RestorePlan)
         except InvalidInputError as e:
             raise InvalidInputError(f"{plan_file} does not hold a valid restore plan: {e}") from e
     else:
-        criteria = build_criteria(
-            kind=kind,
-            record_id=record_id,
-            start=start,
-            end=end,
-            deleted_by=deleted_by,
-            job=job,
-            system=system,
-            field=field,
-        )
+        criteria = asked.criteria()
         planned = repo.plan(criteria, requester=requester, batches=batches)
     # With --json, stdout holds the result alone; the preview and the question go to stderr.
     talk = render.console(stderr=as_json)

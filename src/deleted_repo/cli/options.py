@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
+import attrs
 import click
 
 from deleted_repo.model import ALMA
@@ -15,6 +17,7 @@ from deleted_repo.search import ByField, ById, ByJob, ByRange, BySystem, ByUser,
 __all__ = [
     "KINDS",
     "WHEN_HELP",
+    "SearchOptions",
     "build_criteria",
     "criteria_options",
     "field_value",
@@ -91,14 +94,45 @@ def json_option(command: F) -> F:
     )(command)
 
 
+@attrs.frozen(kw_only=True)
+class SearchOptions:
+    """The search criteria options as given: ``--kind`` and the criteria's options."""
+
+    kind: str | None
+    record_id: str | None
+    start: datetime | None
+    end: datetime | None
+    deleted_by: str | None
+    job: str | None
+    system: bool
+    field: tuple[str, str] | None
+
+    @property
+    def given(self) -> bool:
+        """Whether any of the options was given."""
+        return any(attrs.astuple(self, recurse=False))
+
+    def criteria(self) -> Criteria:
+        """The criterion the options name (see `build_criteria`)."""
+        return build_criteria(**attrs.asdict(self, recurse=False))
+
+
+_SEARCH_NAMES = tuple(a.name for a in attrs.fields(SearchOptions))
+
+
 def criteria_options(*, required: bool = True) -> Callable[[F], F]:
-    """Add the search criteria options: ``--kind`` and one criterion.
+    """Add the search criteria options; the command gets them as one `SearchOptions`, `asked`.
 
     Args:
         required: whether ``--kind`` is required (a restore may take a saved plan instead).
     """
 
-    def decorate(command: F) -> F:
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in _SEARCH_NAMES}
+            return fn(*args, asked=SearchOptions(**given), **kwargs)
+
         options = [
             click.option(
                 "--kind",
@@ -136,9 +170,10 @@ def criteria_options(*, required: bool = True) -> Callable[[F], F]:
                 help="A searchable data field, no time limit: --field barcode=39010012345.",
             ),
         ]
+        decorated: Any = command
         for option in reversed(options):
-            command = option(command)
-        return command
+            decorated = option(decorated)
+        return decorated  # type: ignore[no-any-return]
 
     return decorate
 
