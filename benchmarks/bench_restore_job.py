@@ -19,7 +19,8 @@ delete them from the deleted table): sqlite3 for SQLite, psycopg for PostgreSQL 
 store has no floor. Capture is measured while the store is built: `record_deletions` in calls of
 `CAPTURE_BATCH` deletions whose `Deletion` values are built before the clock starts; a
 hand-written capture floor writes the rows the store writes for as many more deletions into the
-built database and rolls back (sqlite3 `executemany`; psycopg `COPY` on PostgreSQL).
+built database and commits, as `record_deletions` does (sqlite3 `executemany`; psycopg `COPY`
+on PostgreSQL), then deletes them again outside the clock.
 
 It prints medians of `--rounds` rounds, the ratios to the floors, the cost of the largest size
 against the smallest, and the peak of Python memory (tracemalloc) over one plan and restore on
@@ -260,8 +261,22 @@ def insert_sql(table: sa.Table, mark: str) -> str:
     return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
 
 
+def floor_cleanup(batches: tuple[Rows, Rows, Rows, Rows], mark: str) -> list[tuple[str, Any]]:
+    """The statements and parameters that delete a capture floor's rows again (untimed)."""
+    events = [row[1] for row in batches[0]]
+    ids = [row[1] for row in batches[1]]
+    inside = ", ".join([mark] * len(events))
+    members = ", ".join([mark] * len(ids))
+    return [
+        (f"DELETE FROM {schema.deleted_field.name} WHERE record_id IN ({members})", ids),
+        (f"DELETE FROM {schema.deleted.name} WHERE event_id IN ({inside})", events),
+        (f"DELETE FROM {schema.lineage.name} WHERE event_id IN ({inside})", events),
+        (f"DELETE FROM {schema.event.name} WHERE id IN ({inside})", events),
+    ]
+
+
 def sqlite_capture_floor(path: str, rounds: int) -> Timing:
-    """Insert one `CAPTURE_BATCH` of hand-made rows into the built file and roll back."""
+    """Insert and commit one `CAPTURE_BATCH` of hand-made rows; delete them again, untimed."""
     batches = capture_rows()
     con = sqlite3.connect(path, isolation_level=None)
     times = []
@@ -272,19 +287,23 @@ def sqlite_capture_floor(path: str, rounds: int) -> Timing:
             con.execute("BEGIN IMMEDIATE")
             for table, rows in zip(CAPTURE_TABLES, batches, strict=True):
                 con.executemany(insert_sql(table, "?"), rows)
+            con.execute("COMMIT")
             times.append((time.perf_counter() - started) / len(batches[1]))
-            con.execute("ROLLBACK")
+            con.execute("BEGIN IMMEDIATE")
+            for statement, params in floor_cleanup(batches, "?"):
+                con.execute(statement, params)
+            con.execute("COMMIT")
     finally:
         con.close()
     return Timing(times)
 
 
 def postgres_capture_floor(connect: Callable[[], Any], rounds: int) -> Timing:
-    """COPY one `CAPTURE_BATCH` of hand-made rows into the built schema and roll back."""
+    """COPY and commit one `CAPTURE_BATCH` of hand-made rows; delete them again, untimed."""
     batches = capture_rows()
     times = []
     con = connect()
-    con.commit()  # keep the connection's settings: each round rolls back
+    con.commit()  # keep the connection's settings
     try:
         for _ in range(rounds):
             settle()
@@ -295,8 +314,12 @@ def postgres_capture_floor(connect: Callable[[], Any], rounds: int) -> Timing:
                     with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                         for row in rows:
                             copy.write_row(row)
+            con.commit()
             times.append((time.perf_counter() - started) / len(batches[1]))
-            con.rollback()
+            with con.cursor() as cur:
+                for statement, params in floor_cleanup(batches, "%s"):
+                    cur.execute(statement, params)
+            con.commit()
     finally:
         con.close()
     return Timing(times)

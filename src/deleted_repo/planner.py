@@ -12,7 +12,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -23,7 +23,7 @@ from deleted_repo.checks import (
     UniqueClash,
     active_again,
     clash_exclusions,
-    expired,
+    expired_at,
     other_event_ancestors,
     unique_clashes,
 )
@@ -264,6 +264,42 @@ def _backed(p: PlannedRecord, reason: Reason, by_id: Mapping[str, PlannedRecord]
 _TARGET = Reason(ReasonKind.TARGET)
 
 
+class _Entry(Protocol):
+    """What planning reads of a deleted record: a `DeletedRecord`, or a `_Below`."""
+
+    @property
+    def record(self) -> Record: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def deleted_at(self) -> datetime: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class _Below:
+    """A deleted record below the targets, as the store's set-based read gives it (D-59)."""
+
+    __slots__ = ("deleted_at", "event_id", "record")
+
+    def __init__(self, record: Record, event_id: str, deleted_at: datetime) -> None:
+        self.record = record
+        self.event_id = event_id
+        self.deleted_at = deleted_at
+
+    @property
+    def id(self) -> str:
+        """The record's id."""
+        return self.record.id
+
+    @property
+    def kind(self) -> str:
+        """The record's kind."""
+        return self.record.kind
+
+
 class _Candidate:
     """A record the closure found, with its one reason, whose kind never changes once found.
 
@@ -272,7 +308,7 @@ class _Candidate:
 
     __slots__ = ("entry", "notes", "primary", "reason")
 
-    def __init__(self, entry: DeletedRecord, reason: Reason) -> None:
+    def __init__(self, entry: _Entry, reason: Reason) -> None:
         self.entry = entry
         self.reason = reason
         self.notes: list[str] = []
@@ -363,7 +399,7 @@ class _Closure:
         self.claims: list[UniqueClash] = []
 
     def _exclude(
-        self, entry: DeletedRecord, cause: ExclusionCause, detail: str, related: str | None = None
+        self, entry: _Entry, cause: ExclusionCause, detail: str, related: str | None = None
     ) -> None:
         if entry.id not in self.direct:
             self.direct[entry.id] = Exclusion(
@@ -379,8 +415,13 @@ class _Closure:
         found = self.found
         root = {i: Reason(ReasonKind.DELETED_WITH, i) for i in found}  # the reason below it
         frontier = {i: c.entry.event_id for i, c in found.items()}
+        below = self._below(frontier)
         while frontier:
-            children = self.state.deleted.children(self.institution, list(frontier))
+            children: Sequence[_Entry] = (
+                self.state.deleted.children(self.institution, list(frontier))
+                if below is None
+                else [c for p in frontier for c in below.get(p, ())]
+            )
             step: dict[str, str] = {}
             for child in sorted(children, key=_by_id):
                 parent = child.record.parent_id
@@ -394,6 +435,20 @@ class _Closure:
                 found[ident] = _Candidate(child, reason)
                 step[ident] = event
             frontier = step
+
+    def _below(self, roots: Mapping[str, str]) -> dict[str, list[_Entry]] | None:
+        """Per parent, the records below `roots` the store reads in one call (D-59).
+
+        None when the store offers no such read: the walk then reads children level by level.
+        """
+        offered = self.state.set_based
+        if offered is None or not roots:
+            return None
+        below: dict[str, list[_Entry]] = defaultdict(list)
+        for record, event_id, deleted_at in offered.deleted_below(self.institution, roots):
+            if record.parent_id is not None:
+                below[record.parent_id].append(_Below(record, event_id, deleted_at))
+        return below
 
     def add_ancestors(self) -> None:
         """Walk up level by level: active parents stop the walk, deleted ones join (R-P4).
@@ -490,7 +545,8 @@ class _Closure:
                 )
 
     def check_expiry(self) -> None:
-        for e in expired((c.entry for c in self.found.values()), self.policy, self.now):
+        entries = ((c.entry.id, c.entry.kind, c.entry.deleted_at) for c in self.found.values())
+        for e in expired_at(entries, self.policy, self.now):
             self.direct.setdefault(e.id, e)
 
     def conflicts(self) -> list[Exclusion]:

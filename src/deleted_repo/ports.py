@@ -224,6 +224,18 @@ class SetRestores(Protocol):
         with a snapshot equal to the record (`Record.__eq__`). The others are left out.
         """
 
+    def deleted_below(
+        self, institution: str, roots: Mapping[str, str]
+    ) -> Sequence[tuple[Record, str, datetime]]:
+        """The deleted records below `roots` (id: its event id), each in its parent's event.
+
+        Every deleted record reached from a root through parents deleted in the same event as
+        their child, at any depth: what `DeletedStore.children` called level by level would
+        reach, keeping the children deleted in their parent's event. Each comes once, as
+        (snapshot, event id, deletion time), in no set order; no lineage is read. The planner
+        walks its cascades (R-P3) through it (D-59).
+        """
+
     def restore_deleted(self, institution: str, records: Sequence[Record]) -> None:
         """Make the deleted `records` active, as `Catalog.add` then `DeletedStore.remove` would.
 

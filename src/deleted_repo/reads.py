@@ -8,6 +8,7 @@ do: the ports of a store, or fakes in a test.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 import attrs
@@ -15,7 +16,7 @@ import attrs
 from deleted_repo.model import Actor, DeletedRecord, Record, Superseded
 from deleted_repo.search import Cursor, Query, Window
 
-__all__ = ["LEVELS", "CatalogReads", "DeletedReads", "StateReader"]
+__all__ = ["LEVELS", "CatalogReads", "DeletedBelow", "DeletedReads", "StateReader"]
 
 LEVELS = 3
 """How many levels below some records `StateReader.descendants` reads one call a level."""
@@ -62,6 +63,15 @@ class DeletedReads(Protocol):
         """See `deleted_repo.ports.DeletedStore.has_actor`."""
 
 
+class DeletedBelow(Protocol):
+    """The read of `deleted_repo.ports.SetRestores` that planning uses (D-59)."""
+
+    def deleted_below(
+        self, institution: str, roots: Mapping[str, str]
+    ) -> Sequence[tuple[Record, str, datetime]]:
+        """See `deleted_repo.ports.SetRestores.deleted_below`."""
+
+
 @attrs.frozen
 class StateReader:
     """Read access to the state: the catalog's and the deleted store's read methods.
@@ -69,10 +79,13 @@ class StateReader:
     Attributes:
         catalog: anything with the read methods of `deleted_repo.ports.Catalog`.
         deleted: anything with the read methods of `deleted_repo.ports.DeletedStore`.
+        set_based: the store's set-based reads, when it offers them (D-53, D-59); None: the
+            ports' reads alone.
     """
 
     catalog: CatalogReads
     deleted: DeletedReads
+    set_based: DeletedBelow | None = attrs.field(default=None, kw_only=True)
 
     def known(self, institution: str, ids: Collection[str]) -> dict[str, Record]:
         """The records among `ids` that are active or deleted; a deleted snapshot wins."""

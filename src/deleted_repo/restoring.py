@@ -98,9 +98,7 @@ def check_fresh(
     ids = [p.id for p in planned]
     _check_policy(plan, ids, policy)
     records = [p.record for p in planned]
-    targets = {
-        ids[k] for k, p in enumerate(planned) if any(r.kind is ReasonKind.TARGET for r in p.reasons)
-    }
+    targets = {p.id for p in planned for r in p.reasons if r.kind is ReasonKind.TARGET}
     found = _found_targets(plan, targets, state=state, hierarchy=hierarchy, policy=policy, now=now)
     times = _as_planned(institution, planned, found, state, set_based)
     moved = [i for i in ids if i not in times]

@@ -29,7 +29,7 @@ from deleted_repo.model import (
 )
 from deleted_repo.planner import RestorePlan, plan_restore
 from deleted_repo.policy import Policy
-from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, Store
+from deleted_repo.ports import Catalog, DeletedStore, RestoreJobLog, SetRestores, Store
 from deleted_repo.reads import StateReader
 from deleted_repo.results import ListenerFailure, PurgeReport, RestoreResult
 from deleted_repo.search import (
@@ -106,7 +106,8 @@ class DeletedRepository:
         self._clock = clock
         self._new_id = new_id
         self._events = Dispatcher(store)
-        self._state = StateReader(store.catalog, store.deleted)
+        set_based = store if isinstance(store, SetRestores) else None  # D-53, D-59
+        self._state = StateReader(store.catalog, store.deleted, set_based=set_based)
         rules = restoring.Rules(self._state, hierarchy, self.policy)
         self._executor = Executor(store, rules, self._events, self._now, new_id)
         store.index_fields(self.policy.indexed_fields())

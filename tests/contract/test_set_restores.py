@@ -92,12 +92,50 @@ def test_a_capability_that_ignores_edited_data_fails(tmp_path: Path) -> None:
             engine.dispose()
 
 
+class _OneLevel(SqlStore):
+    """A broken capability: the roots' children only, not what lies below them."""
+
+    def deleted_below(
+        self, institution: str, roots: Mapping[str, str]
+    ) -> list[tuple[Record, str, datetime]]:
+        return [
+            (e.record, e.event_id, e.deleted_at)
+            for e in self.deleted.children(institution, list(roots))
+            if e.event_id == roots[e.record.parent_id or ""]
+        ]
+
+
+def test_a_planning_read_that_stops_short_fails(tmp_path: Path) -> None:
+    """D-59: cascades read one level deep plan less than the ports' walk: caught (R-P3)."""
+    engines = [sa.create_engine(f"sqlite:///{tmp_path / f'{n}.sqlite'}") for n in (1, 2)]
+    for engine in engines:
+        SqlStore(engine).create_schema()
+
+    def make() -> tuple[SqlStore, SqlStore]:
+        for engine in engines:
+            _reset(engine, None)
+        return _OneLevel(engines[0]), SqlStore(engines[1])
+
+    try:
+        with pytest.raises(AssertionError, match=r"plan\(.*the stores disagree"):
+            run_set_agreement(make, max_examples=200, settings=NO_SHRINK)
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
 class _Counting(SqlStore):
     """A SQL store that counts the calls of its capability."""
 
     def __init__(self, engine: sa.Engine) -> None:
         super().__init__(engine)
         self.calls: list[str] = []
+
+    def deleted_below(
+        self, institution: str, roots: Mapping[str, str]
+    ) -> list[tuple[Record, str, datetime]]:
+        self.calls.append("deleted_below")
+        return super().deleted_below(institution, roots)
 
     def deleted_as_planned(
         self, institution: str, planned: Sequence[tuple[Record, str]]
@@ -123,7 +161,7 @@ def _restore_one(store: Any) -> tuple[Mapping[str, Record], Collection[str]]:
 
 
 def test_the_facade_restores_through_the_capability_when_a_store_has_it() -> None:
-    """D-53: `SqlStore` offers `SetRestores`; the facade uses it, and `BasePorts` hides it."""
+    """D-53, D-59: `SqlStore` offers `SetRestores`; the facade plans and restores with it."""
     engine = sa.create_engine("sqlite://")
     store = _Counting(engine)
     store.create_schema()
@@ -131,7 +169,7 @@ def test_the_facade_restores_through_the_capability_when_a_store_has_it() -> Non
     assert not isinstance(BasePorts(store), SetRestores)
     assert not isinstance(MemoryStore(), SetRestores)
     active, deleted = _restore_one(store)
-    assert store.calls == ["deleted_as_planned", "restore_deleted"]
+    assert store.calls == ["deleted_below", "deleted_as_planned", "restore_deleted"]
     assert sorted(active) == ["b1", "h1"]
     assert active["b1"].data == {"title": "T"}
     assert not deleted

@@ -111,3 +111,39 @@ def test_restore_deleted_forgets_the_links_of_an_event_it_empties(
     assert _links(db) > 0
     store.restore_deleted(INSTITUTION, [Record("holding", "h1", "b1"), ITEM])
     assert _links(db) == 0
+
+
+def test_deleted_below_keeps_each_parent_event_at_any_depth(store: SqlStore) -> None:
+    """D-59, R-P3: everything below the roots deleted in its parent's event, each once.
+
+    A record deleted in another event than its parent stops the walk, with what lies below it.
+    """
+    repo = repository(store)
+    store.catalog.add(
+        INSTITUTION,
+        [
+            Record("bib", "b1"),
+            Record("holding", "h1", "b1"),
+            Record("holding", "h2", "b1"),
+            Record("item", "i1", "h1"),
+            Record("item", "i2", "h2"),
+        ],
+    )
+    first = repo.delete(INSTITUTION, ["i2"], actor=Actor.user("jdoe")).id
+    second = repo.delete(INSTITUTION, ["b1"], actor=Actor.user("jdoe")).id
+    found = store.deleted_below(INSTITUTION, {"b1": second})
+    by_id = {record.id: (record, event) for record, event, _ in found}
+    assert sorted(by_id) == ["h1", "h2", "i1"]
+    assert len(found) == 3
+    assert all(event == second for _, event in by_id.values())
+    held = store.deleted.get(INSTITUTION, ["h1", "h2", "i1"])
+    assert [(r, at) for r, _, at in sorted(found, key=lambda f: f[0].id)] == [
+        (held[i].record, held[i].deleted_at) for i in ("h1", "h2", "i1")
+    ]
+    assert store.deleted_below(INSTITUTION, {"h2": second}) == []
+    # A root's event is the one given: below h2 in `first` lies i2, deleted on its own.
+    assert [(r.id, e) for r, e, _ in store.deleted_below(INSTITUTION, {"h2": first})] == [
+        ("i2", first)
+    ]
+    assert store.deleted_below(INSTITUTION, {"b1": first}) == []
+    assert store.deleted_below(INSTITUTION, {}) == []

@@ -231,9 +231,12 @@ class FieldIndex:
 
     def rows(self, institution: str, record: Record) -> list[tuple[str, str, str, str, str]]:
         """The field-index rows of `record`, in the column order of the field tables."""
+        names = self.fields.get(record.kind)
+        if not names:
+            return []
         rows = []
         data = record.data
-        for name in self.fields.get(record.kind, ()):
+        for name in names:
             if name in data:
                 key = field_key(data[name])
                 if key is not None:

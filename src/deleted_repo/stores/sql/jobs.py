@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from deleted_repo.errors import IntegrityError
 from deleted_repo.jobs import JobFilter, RestoreJob
 from deleted_repo.stores.keys import micros
-from deleted_repo.stores.sql.codec import job_body, job_of
+from deleted_repo.stores.sql.codec import encode, job_body, job_of
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.schema import restore_job
 
@@ -27,18 +27,20 @@ class SqlJobLog:
     def add(self, job: RestoreJob) -> None:
         """See `deleted_repo.ports.RestoreJobLog.add`."""
         db = self._db
-        row = {
-            "institution": job.institution,
-            "id": job.id,
-            "at": micros(job.at),
-            "body": job_body(job),
-            "requested_by": job.requested_by,
-            "status": job.status.value,
-            "criterion": type(job.criteria).__name__,
-        }
+        # The body as our encoder writes it, without SQLAlchemy's JSON processing: a job's
+        # outcomes are as many as its records.
+        row = (
+            job.institution,
+            job.id,
+            micros(job.at),
+            encode(job_body(job), job.id),
+            job.requested_by,
+            job.status.value,
+            type(job.criteria).__name__,
+        )
         try:
             with db.session(write=True) as conn:
-                db.execute(conn, sa.insert(restore_job), row)
+                db.insert_many(conn, restore_job, [row])
         except IntegrityError as e:
             raise IntegrityError(f"restore job {job.id!r} is already recorded") from e
 

@@ -165,13 +165,13 @@ def _links(
     dialect = db.dialect
     near = db.cached(("lineage.near", dialect), lambda: _near(dialect))
     links: dict[Start, tuple[str, int | None]] = {}
-    for event_id, *hops in db.execute(
-        conn, near, {"institution": institution, **_bind_starts(dialect, starts)}
-    ):
-        for n in range(0, len(hops), 3):
-            node, ident, up = hops[n : n + 3]
-            if node is not None:
-                links[(event_id, node)] = (ident, up)
+    rows = db.execute(conn, near, {"institution": institution, **_bind_starts(dialect, starts)})
+    for event_id, node0, id0, up0, node1, id1, up1, node2, id2, up2 in rows.all():  # NEAR = 3
+        links[(event_id, node0)] = (id0, up0)
+        if node1 is not None:
+            links[(event_id, node1)] = (id1, up1)
+            if node2 is not None:
+                links[(event_id, node2)] = (id2, up2)
     ends = [
         (event_id, up)
         for (event_id, _), (_, up) in links.items()
@@ -182,7 +182,7 @@ def _links(
         params = {"institution": institution, **_bind_starts(dialect, list(dict.fromkeys(ends)))}
         links.update(
             ((event_id, node), (ident, up))
-            for event_id, node, ident, up in db.execute(conn, far, params)
+            for event_id, node, ident, up in db.execute(conn, far, params).all()
         )
     return links
 

@@ -11,11 +11,12 @@ two set-based calls.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from deleted_repo.errors import IntegrityError, RecordNotFoundError
 from deleted_repo.model import Record
@@ -23,7 +24,14 @@ from deleted_repo.stores.keys import instant
 from deleted_repo.stores.sql import lineages
 from deleted_repo.stores.sql.codec import FieldIndex, decode
 from deleted_repo.stores.sql.database import Database
-from deleted_repo.stores.sql.queries import INSTITUTION, bind_ids, member
+from deleted_repo.stores.sql.queries import (
+    INSTITUTION,
+    bind_ids,
+    bind_triples,
+    member,
+    recursive_step,
+    triples,
+)
 from deleted_repo.stores.sql.schema import catalog, catalog_field, deleted, deleted_field
 
 __all__ = ["SqlRestores"]
@@ -32,6 +40,27 @@ __all__ = ["SqlRestores"]
 def _as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
     """A JSON column read as the driver gives it (`decode` decodes it)."""
     return sa.type_coerce(column, sa.String).label(column.name)
+
+
+def _below(dialect: str) -> sa.Select[tuple[Any, ...]]:
+    """The deleted records below the bound `triples` (institution, id, event), in their events.
+
+    Each is in its parent's event: the first level, then a recursion on (id, event), then
+    their rows. The recursion keeps (id, event) pairs, each once (``UNION``), so that a loop ends.
+    """
+    d, t = deleted.c, triples(dialect)
+    first = sa.select(d.id, d.event_id).where(
+        d.institution == INSTITUTION,
+        sa.tuple_(d.parent_id, d.event_id).in_(sa.select(t.c.id, t.c.by)),
+    )
+    below = first.cte("below", recursive=True)
+    found = sa.select(d.id, d.event_id).where(
+        d.institution == INSTITUTION, d.parent_id == below.c.id, d.event_id == below.c.event_id
+    )
+    below = below.union(recursive_step(dialect, below, found))
+    return sa.select(d.id, d.kind, d.parent_id, _as_text(d.data), d.event_id, d.deleted_at).where(
+        d.institution == INSTITUTION, d.id.in_(sa.select(below.c.id))
+    )
 
 
 def _rows_of() -> sa.Select[tuple[Any, ...]]:
@@ -69,7 +98,7 @@ class SqlRestores:
             "ids": bind_ids(db.dialect, dict.fromkeys(r.id for r, _ in planned)),
         }
         with db.session(write=False) as conn:
-            rows = {row[0]: row for row in db.execute(conn, statement, params)}
+            rows = {row[0]: row for row in db.execute(conn, statement, params).all()}
         found: dict[str, datetime] = {}
         for record, event_id in planned:
             row = rows.get(record.id)
@@ -81,6 +110,30 @@ class SqlRestores:
                 and decode(row[4]) == record.data
             ):
                 found[record.id] = instant(row[5])
+        return found
+
+    def deleted_below(
+        self, institution: str, roots: Mapping[str, str]
+    ) -> list[tuple[Record, str, datetime]]:
+        """See `deleted_repo.ports.SetRestores.deleted_below`: one recursive query (D-59)."""
+        if not roots:
+            return []
+        db = self._db
+        statement = db.cached(("set_restores", "below", db.dialect), lambda: _below(db.dialect))
+        params = {
+            "institution": institution,
+            **bind_triples(db.dialect, ((institution, i, e) for i, e in roots.items())),
+        }
+        with db.session(write=False) as conn:
+            rows = db.execute(conn, statement, params).all()
+        instants: dict[int, datetime] = {}
+        found = []
+        for ident, kind, parent, data, event_id, at in rows:
+            moment = instants.get(at)
+            if moment is None:
+                moment = instants[at] = instant(at)
+            # Read back from our own rows, checked when written (D-52).
+            found.append((Record.trusted(kind, ident, parent, decode(data)), event_id, moment))
         return found
 
     def restore_deleted(self, institution: str, records: Sequence[Record]) -> None:
@@ -114,24 +167,41 @@ class SqlRestores:
         )
         drop = db.cached(
             ("set_restores", "drop"),
-            lambda: (
-                sa.delete(deleted)
-                .where(deleted.c.institution == INSTITUTION, member(dialect, deleted.c.id, "ids"))
-                .returning(deleted.c.id, deleted.c.event_id)
+            lambda: sa.delete(deleted).where(
+                deleted.c.institution == INSTITUTION, member(dialect, deleted.c.id, "ids")
             ),
         )
         params = {"institution": institution, "ids": bind_ids(dialect, ids)}
         # The catalog's field rows come from the records, as `SqlCatalog.add` makes them: the
         # deleted rows' index may predate a change of the indexed fields.
         fields = [row for r in records for row in self._fields.rows(institution, r)]
-        # The session's savepoint undoes the copy when the delete finds an id missing.
         with db.session(write=True) as conn:
+            # Each id's event, not counted per event in SQL: SQLite would read the event index
+            # whole to group by it.
+            events = db.execute(conn, self._events_of(), params).scalars().all()
+            if len(events) != len(ids):
+                raise RecordNotFoundError(self._missing(conn, institution, ids), state="deleted")
             db.execute(conn, copy, params)
             db.insert_many(conn, catalog_field, fields)
             db.execute(conn, drop_fields, params)
-            dropped = db.execute(conn, drop, params).all()
-            gone = {ident for ident, _ in dropped}
-            if len(gone) != len(ids):
-                raise RecordNotFoundError([i for i in ids if i not in gone], state="deleted")
+            db.execute(conn, drop, params)
             # As `SqlDeletedStore.remove`: an event's links go with its last record (D-36).
-            lineages.forget(db, conn, institution, {event for _, event in dropped})
+            lineages.forget(db, conn, institution, events)
+
+    def _ids_in(self, *columns: sa.ColumnElement[Any]) -> sa.Select[Any]:
+        """The `columns` of the deleted records of the ids bound as ``ids``."""
+        c = deleted.c
+        return sa.select(*columns).where(
+            c.institution == INSTITUTION, member(self._db.dialect, c.id, "ids")
+        )
+
+    def _events_of(self) -> sa.Select[tuple[str]]:
+        """The event of each deleted record of the ids bound as ``ids``."""
+        return self._db.cached(("set_restores", "events"), lambda: self._ids_in(deleted.c.event_id))
+
+    def _missing(self, conn: Connection, institution: str, ids: list[str]) -> list[str]:
+        """Those of `ids` that are not deleted."""
+        db = self._db
+        params = {"institution": institution, "ids": bind_ids(db.dialect, ids)}
+        there = set(db.execute(conn, self._ids_in(deleted.c.id), params).scalars())
+        return [i for i in ids if i not in there]

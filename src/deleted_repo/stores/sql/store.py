@@ -127,6 +127,16 @@ class SqlStore:
         """
         return self._restores.deleted_as_planned(institution, planned)
 
+    def deleted_below(
+        self, institution: str, roots: Mapping[str, str]
+    ) -> list[tuple[Record, str, datetime]]:
+        """See `deleted_repo.ports.SetRestores.deleted_below` (D-59).
+
+        Raises:
+            StorageError: the database failed.
+        """
+        return self._restores.deleted_below(institution, roots)
+
     def restore_deleted(self, institution: str, records: Sequence[Record]) -> None:
         """See `deleted_repo.ports.SetRestores.restore_deleted` (D-53).
 
