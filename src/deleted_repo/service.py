@@ -8,11 +8,10 @@ hands the events of what changed to `events` (D-41, D-43).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
-from deleted_repo import audit, deleting, inputs, restoring, retention
+from deleted_repo import audit, deleting, ids, inputs, restoring, retention
 from deleted_repo.deleting import Deletion
 from deleted_repo.errors import RecordNotFoundError, RestoreJobNotFoundError
 from deleted_repo.events import Deleted, Dispatcher, Event, Listener, Purged, Subscriber
@@ -51,10 +50,6 @@ MAX_PAGE = 10_000
 """The most hits (or jobs) one page of a search (or of the job list) may hold."""
 
 
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
 class DeletedRepository:
     """A deleted repository: records deletions, finds deleted records, plans and runs restores.
 
@@ -64,7 +59,7 @@ class DeletedRepository:
         clock: returns the current time, timezone-aware; the core never reads the clock itself.
         hierarchy: which kind may be the parent of which (default: Alma's).
         policy: the rules' numbers and switches, naming only declared kinds (default: Alma's).
-        new_id: makes event and job ids (default: random UUIDs).
+        new_id: makes event and job ids (default: time-ordered UUIDs, `deleted_repo.ids`, D-60).
 
     Attributes:
         catalog: the store's active records.
@@ -93,7 +88,7 @@ class DeletedRepository:
         clock: Clock,
         hierarchy: Hierarchy = ALMA,
         policy: Policy | None = None,
-        new_id: Callable[[], str] = _new_id,
+        new_id: Callable[[], str] = ids.new_id,
     ) -> None:
         self.store = store
         self.catalog: Catalog = store.catalog
@@ -119,7 +114,7 @@ class DeletedRepository:
         clock: Clock,
         hierarchy: Hierarchy = ALMA,
         policy: Policy | None = None,
-        new_id: Callable[[], str] = _new_id,
+        new_id: Callable[[], str] = ids.new_id,
     ) -> DeletedRepository:
         """A repository over a fresh `deleted_repo.stores.memory.MemoryStore`."""
         from deleted_repo.stores.memory import MemoryStore  # noqa: PLC0415 (the core does not need it)

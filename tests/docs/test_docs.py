@@ -67,6 +67,7 @@ PUBLIC_MODULES = (
     "deleted_repo.restoring",
     "deleted_repo.retention",
     "deleted_repo.reads",
+    "deleted_repo.ids",
 )
 """The modules whose `__all__` is the public API, each documented by a directive in api.md."""
 
