@@ -45,22 +45,23 @@ def _as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
 def _below(dialect: str) -> sa.Select[tuple[Any, ...]]:
     """The deleted records below the bound `triples` (institution, id, event), in their events.
 
-    Each is in its parent's event: the first level, then a recursion on (id, event), then
-    their rows. The recursion keeps (id, event) pairs, each once (``UNION``), so that a loop ends.
+    Each is in its parent's event: the first level, then a recursion on (id, event). The rows
+    are read as the recursion finds them, each once (``UNION``), so that a loop ends; the data
+    as text, which PostgreSQL can compare where it cannot compare ``json``.
     """
     d, t = deleted.c, triples(dialect)
-    first = sa.select(d.id, d.event_id).where(
+    data = sa.cast(d.data, sa.Text) if dialect == "postgresql" else _as_text(deleted.c.data)
+    columns = (d.id, d.kind, d.parent_id, data.label("data"), d.event_id, d.deleted_at)
+    first = sa.select(*columns).where(
         d.institution == INSTITUTION,
         sa.tuple_(d.parent_id, d.event_id).in_(sa.select(t.c.id, t.c.by)),
     )
     below = first.cte("below", recursive=True)
-    found = sa.select(d.id, d.event_id).where(
+    found = sa.select(*columns).where(
         d.institution == INSTITUTION, d.parent_id == below.c.id, d.event_id == below.c.event_id
     )
     below = below.union(recursive_step(dialect, below, found))
-    return sa.select(d.id, d.kind, d.parent_id, _as_text(d.data), d.event_id, d.deleted_at).where(
-        d.institution == INSTITUTION, d.id.in_(sa.select(below.c.id))
-    )
+    return sa.select(*below.c)
 
 
 def _rows_of() -> sa.Select[tuple[Any, ...]]:
