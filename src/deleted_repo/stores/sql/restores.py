@@ -101,6 +101,7 @@ class SqlRestores:
         with db.session(write=False) as conn:
             rows = {row[0]: row for row in db.execute(conn, statement, params).all()}
         found: dict[str, datetime] = {}
+        instants: dict[int, datetime] = {}  # an event's records share their time
         for record, event_id in planned:
             row = rows.get(record.id)
             if (
@@ -110,7 +111,11 @@ class SqlRestores:
                 and row[3] == record.parent_id
                 and decode(row[4]) == record.data
             ):
-                found[record.id] = instant(row[5])
+                at = row[5]
+                moment = instants.get(at)
+                if moment is None:
+                    moment = instants[at] = instant(at)
+                found[record.id] = moment
         return found
 
     def deleted_below(
