@@ -73,8 +73,8 @@ class _IgnoresData(SqlStore):
         }
 
 
-def test_a_capability_that_ignores_edited_data_fails(tmp_path: Path) -> None:
-    """A freshness check blind to forged data restores what the ports refuse: caught (R-E2)."""
+def _disagrees(tmp_path: Path, broken: type[SqlStore], call: str) -> None:
+    """`run_set_agreement` fails a `broken` SQLite store against a sound one, at `call`."""
     engines = [sa.create_engine(f"sqlite:///{tmp_path / f'{n}.sqlite'}") for n in (1, 2)]
     for engine in engines:
         SqlStore(engine).create_schema()
@@ -82,14 +82,19 @@ def test_a_capability_that_ignores_edited_data_fails(tmp_path: Path) -> None:
     def make() -> tuple[SqlStore, SqlStore]:
         for engine in engines:
             _reset(engine, None)
-        return _IgnoresData(engines[0]), SqlStore(engines[1])
+        return broken(engines[0]), SqlStore(engines[1])
 
     try:
-        with pytest.raises(AssertionError, match=r"restore\(.*the stores disagree"):
+        with pytest.raises(AssertionError, match=rf"{call}\(.*the stores disagree"):
             run_set_agreement(make, max_examples=200, settings=NO_SHRINK)
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_a_capability_that_ignores_edited_data_fails(tmp_path: Path) -> None:
+    """A freshness check blind to forged data restores what the ports refuse: caught (R-E2)."""
+    _disagrees(tmp_path, _IgnoresData, "restore")
 
 
 class _OneLevel(SqlStore):
@@ -107,21 +112,7 @@ class _OneLevel(SqlStore):
 
 def test_a_planning_read_that_stops_short_fails(tmp_path: Path) -> None:
     """D-59: cascades read one level deep plan less than the ports' walk: caught (R-P3)."""
-    engines = [sa.create_engine(f"sqlite:///{tmp_path / f'{n}.sqlite'}") for n in (1, 2)]
-    for engine in engines:
-        SqlStore(engine).create_schema()
-
-    def make() -> tuple[SqlStore, SqlStore]:
-        for engine in engines:
-            _reset(engine, None)
-        return _OneLevel(engines[0]), SqlStore(engines[1])
-
-    try:
-        with pytest.raises(AssertionError, match=r"plan\(.*the stores disagree"):
-            run_set_agreement(make, max_examples=200, settings=NO_SHRINK)
-    finally:
-        for engine in engines:
-            engine.dispose()
+    _disagrees(tmp_path, _OneLevel, "plan")
 
 
 class _Counting(SqlStore):
