@@ -36,6 +36,7 @@ __all__ = [
     "encode_data",
     "job_body",
     "job_of",
+    "raw_json",
     "record_of",
 ]
 
@@ -95,12 +96,12 @@ def decode(value: Any) -> Any:
     return decoded if end == len(value) else json.loads(value)
 
 
-def _raw(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
+def raw_json(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
     """A JSON column read as the driver gives it: `decode` decodes it, faster than SQLAlchemy."""
     return sa.type_coerce(column, sa.String).label(column.name)
 
 
-CATALOG_COLUMNS = (catalog.c.kind, catalog.c.id, catalog.c.parent_id, _raw(catalog.c.data))
+CATALOG_COLUMNS = (catalog.c.kind, catalog.c.id, catalog.c.parent_id, raw_json(catalog.c.data))
 """The columns `record_of` reads, in its order."""
 
 
@@ -110,7 +111,7 @@ def _deleted_columns(table: sa.Table) -> tuple[sa.ColumnElement[Any], ...]:
         c.id,
         c.kind,
         c.parent_id,
-        _raw(c.data),
+        raw_json(c.data),
         c.role,
         c.origin_id,
         c.lineage_node,

@@ -22,7 +22,7 @@ from deleted_repo.errors import IntegrityError, RecordNotFoundError
 from deleted_repo.model import Record
 from deleted_repo.stores.keys import instant
 from deleted_repo.stores.sql import lineages
-from deleted_repo.stores.sql.codec import FieldIndex, decode
+from deleted_repo.stores.sql.codec import FieldIndex, decode, raw_json
 from deleted_repo.stores.sql.database import Database
 from deleted_repo.stores.sql.queries import (
     INSTITUTION,
@@ -37,11 +37,6 @@ from deleted_repo.stores.sql.schema import catalog, catalog_field, deleted, dele
 __all__ = ["SqlRestores"]
 
 
-def _as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
-    """A JSON column read as the driver gives it (`decode` decodes it)."""
-    return sa.type_coerce(column, sa.String).label(column.name)
-
-
 def _below(dialect: str) -> sa.Select[tuple[Any, ...]]:
     """The deleted records below the bound `triples` (institution, id, event), in their events.
 
@@ -50,7 +45,7 @@ def _below(dialect: str) -> sa.Select[tuple[Any, ...]]:
     as text, which PostgreSQL can compare where it cannot compare ``json``.
     """
     d, t = deleted.c, triples(dialect)
-    data = sa.cast(d.data, sa.Text) if dialect == "postgresql" else _as_text(deleted.c.data)
+    data = sa.cast(d.data, sa.Text) if dialect == "postgresql" else raw_json(deleted.c.data)
     columns = (d.id, d.kind, d.parent_id, data.label("data"), d.event_id, d.deleted_at)
     first = sa.select(*columns).where(
         d.institution == INSTITUTION,
@@ -66,7 +61,7 @@ def _below(dialect: str) -> sa.Select[tuple[Any, ...]]:
 
 def _rows_of() -> sa.Select[tuple[Any, ...]]:
     c = deleted.c
-    return sa.select(c.id, c.event_id, c.kind, c.parent_id, _as_text(c.data), c.deleted_at).where(
+    return sa.select(c.id, c.event_id, c.kind, c.parent_id, raw_json(c.data), c.deleted_at).where(
         c.institution == INSTITUTION
     )
 
